@@ -1,0 +1,38 @@
+//! `boardproof collect`.
+
+use std::path::Path;
+
+use boardproof_collect::{collect, Options};
+
+use crate::output;
+use crate::Outcome;
+
+pub fn run(root: &Path, out: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
+    if !root.is_dir() {
+        anyhow::bail!("{}: --root is not a directory", root.display());
+    }
+    let opts = Options::new(root);
+    let ev = collect(&opts, &mut output::source_progress());
+    let text = serde_json::to_string_pretty(&ev)? + "\n";
+    if let Some(path) = out {
+        super::write_atomic(path, text.as_bytes(), true)?;
+    }
+    if json {
+        output::print(&text)?;
+        return Ok(Outcome::Clean);
+    }
+    let mut s = output::sources_table(&ev.sources);
+    s.push('\n');
+    s.push_str(&format!(
+        "{} components, {} kernel modules, {} ACPI tables\n",
+        ev.inventory.components.len(),
+        ev.inventory.kernel_modules.len(),
+        ev.inventory.acpi_tables.len()
+    ));
+    match out {
+        Some(p) => s.push_str(&format!("evidence written to {}\n", p.display())),
+        None => s.push_str("evidence not saved: pass --out FILE or --json\n"),
+    }
+    output::print(&s)?;
+    Ok(Outcome::Clean)
+}

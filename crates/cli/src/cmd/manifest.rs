@@ -1,0 +1,136 @@
+//! `boardproof keygen` and `boardproof manifest create|show`.
+
+use std::path::Path;
+
+use anyhow::Context;
+use boardproof_ledger::{keys, manifest};
+
+use crate::output;
+use crate::Outcome;
+
+pub fn keygen(prefix: &Path, force: bool) -> anyhow::Result<Outcome> {
+    let (private, public, id) = keys::generate(prefix, force)?;
+    output::print(&format!(
+        "private key: {} (mode 0600; keep it offline)\npublic key:  {}\nkey id:      {id}\n",
+        private.display(),
+        public.display()
+    ))?;
+    Ok(Outcome::Clean)
+}
+
+fn default_creator() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".into());
+    format!("{user}@{host}")
+}
+
+pub fn create(
+    evidence: &Path,
+    key: &Path,
+    out: &Path,
+    creator: Option<String>,
+    force: bool,
+) -> anyhow::Result<Outcome> {
+    let ev = super::read_evidence(evidence)?;
+    let sk = keys::load_signing_key(key)?;
+    let m = manifest::build(
+        &ev,
+        &creator.unwrap_or_else(default_creator),
+        &sk,
+        &boardproof_collect::now_rfc3339(),
+    );
+    let bytes = manifest::sign(&m, &sk);
+    super::write_atomic(out, &bytes, force)?;
+    let mut s = format!(
+        "manifest written to {}\nhost: {}\nsigned by key {}\n",
+        out.display(),
+        m.host.store_key(),
+        m.created_by.key_id
+    );
+    s.push_str(&format!(
+        "{} components, {} kernel modules, {} ACPI tables\n",
+        m.reference.inventory.components.len(),
+        m.reference.inventory.kernel_modules.len(),
+        m.reference.inventory.acpi_tables.len()
+    ));
+    for src in ev
+        .sources
+        .iter()
+        .filter(|s| s.status != boardproof_evidence::SourceStatus::Ok)
+    {
+        s.push_str(&format!(
+            "note: source {} was {} ({}); the manifest records that\n",
+            src.name,
+            src.status.as_str(),
+            src.reason.as_deref().unwrap_or("no reason")
+        ));
+    }
+    output::print(&s)?;
+    Ok(Outcome::Clean)
+}
+
+pub fn show(path: &Path, pubkey: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
+    let bytes = boardproof_collect::read_capped(path)?;
+    let name = path.display().to_string();
+    let (m, checked) = match pubkey {
+        Some(p) => {
+            let vk = keys::load_verifying_key(p)?;
+            (
+                manifest::open(&bytes, &vk).with_context(|| name.clone())?,
+                true,
+            )
+        }
+        None => (
+            manifest::open_unverified(&bytes).with_context(|| name.clone())?,
+            false,
+        ),
+    };
+    if json {
+        output::print(&output::json(&m)?)?;
+    } else {
+        let mut s = format!(
+            "manifest {}\nsignature: {}\ncreated {} by {} (key {})\nhost: {}\n",
+            path.display(),
+            if checked {
+                "verified with the given public key"
+            } else {
+                "NOT checked (pass --pubkey to check it)"
+            },
+            m.created_at,
+            m.created_by.name,
+            m.created_by.key_id,
+            m.host.store_key()
+        );
+        let mut t = output::table(&["class", "location", "identity"]);
+        for c in &m.reference.inventory.components {
+            t.add_row(vec![
+                c.class.as_str().to_owned(),
+                c.location.clone(),
+                c.identity_text(),
+            ]);
+        }
+        s.push_str(&t.to_string());
+        s.push_str(&format!(
+            "\n{} kernel modules, {} ACPI tables, SMBIOS: {}\n",
+            m.reference.inventory.kernel_modules.len(),
+            m.reference.inventory.acpi_tables.len(),
+            m.reference
+                .inventory
+                .smbios
+                .as_ref()
+                .map_or("none".to_owned(), |sm| format!(
+                    "{} structures",
+                    sm.structures.len()
+                ))
+        ));
+        output::print(&s)?;
+    }
+    if !checked {
+        eprintln!("boardproof: warning: {name}: signature not checked (no --pubkey)");
+    }
+    Ok(Outcome::Clean)
+}

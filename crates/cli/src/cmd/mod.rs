@@ -1,0 +1,25 @@
+//! One module per command.
+
+pub mod collect;
+pub mod manifest;
+pub mod scan;
+pub mod show;
+pub mod smbios;
+pub mod verify;
+
+use std::path::Path;
+
+use anyhow::Context;
+use boardproof_evidence::Evidence;
+
+/// Reads and parses an evidence file, naming it in any error.
+pub fn read_evidence(path: &Path) -> anyhow::Result<Evidence> {
+    let bytes = boardproof_collect::read_capped(path)?;
+    Evidence::from_json(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Writes a file atomically (beside it, then renamed over), so a crash never leaves half of it.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
+    boardproof_ledger::keys::write_new(path, bytes, 0o644, force)?;
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! `boardproof scan` (the main job) and `boardproof history`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use boardproof_collect::{collect, now_rfc3339, Options};
+use boardproof_evidence::{HostIdentity, Reference, ScanResult, SCAN_SCHEMA};
+use boardproof_ledger::store::{NewScan, Store};
+
+use crate::output;
+use crate::Outcome;
+
+pub struct ScanOptions {
+    pub store: Option<PathBuf>,
+    pub root: PathBuf,
+    pub manifest: Option<(PathBuf, PathBuf)>,
+    pub accept: Option<String>,
+    pub json: bool,
+}
+
+fn store_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    given
+        .or_else(Store::default_dir)
+        .context("no store directory: set --store, XDG_DATA_HOME or HOME")
+}
+
+pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
+    if !o.root.is_dir() {
+        anyhow::bail!("{}: --root is not a directory", o.root.display());
+    }
+    if let Some(reason) = &o.accept {
+        if reason.trim().is_empty() {
+            anyhow::bail!("--accept needs a non-empty --reason");
+        }
+    }
+    // Check everything that can fail before collecting, so a bad manifest costs nothing.
+    let manifest = match &o.manifest {
+        Some((m, k)) => Some((super::verify::open_manifest(m, k)?, m.clone())),
+        None => None,
+    };
+    let dir = store_dir(o.store)?;
+    let mut store = Store::open(&dir)?;
+
+    let ev = collect(&Options::new(&o.root), &mut output::source_progress());
+    let host_key = HostIdentity::of(&ev).store_key();
+    let evidence_json = serde_json::to_string(&ev)?;
+    let reference = Reference::from_evidence(&ev);
+    let baseline = store.baseline(&host_key)?;
+
+    let manifest_report = manifest
+        .as_ref()
+        .map(|(m, path)| super::verify::against_manifest(m, path, &ev));
+    let baseline_report = baseline.as_ref().map(|b| {
+        boardproof_verify::report(
+            boardproof_verify::verify(&b.reference, &ev),
+            format!(
+                "baseline #{} of {} (recorded {}: {})",
+                b.id, host_key, b.created_at, b.reason
+            ),
+        )
+    });
+    let findings = baseline_report.as_ref().map_or(0, |r| r.findings.len())
+        + manifest_report.as_ref().map_or(0, |r| r.findings.len());
+
+    let (action, new_baseline): (&str, Option<String>) = match (&baseline, &o.accept) {
+        (None, reason) => (
+            "baseline-recorded",
+            Some(
+                reason
+                    .clone()
+                    .unwrap_or_else(|| "first scan of this host".into()),
+            ),
+        ),
+        (Some(_), Some(reason)) => ("accepted", Some(reason.clone())),
+        (Some(_), None) => ("compared", None),
+    };
+    let outcome_label = match action {
+        "compared" if findings == 0 => "verified",
+        "compared" => "findings",
+        other => other,
+    };
+    let report_json = serde_json::to_string(&(&baseline_report, &manifest_report))?;
+    let scanned_at = now_rfc3339();
+    let compared_with = baseline
+        .as_ref()
+        .map_or("none".to_owned(), |b| format!("baseline #{}", b.id));
+    let (scan_id, new_baseline_id) = store.record(
+        &NewScan {
+            host_key: &host_key,
+            scanned_at: &scanned_at,
+            outcome: outcome_label,
+            findings: findings as u64,
+            compared_with: &compared_with,
+            evidence: &evidence_json,
+            report: Some(&report_json),
+        },
+        new_baseline.as_deref().map(|r| (r, &reference)),
+    )?;
+
+    let result = ScanResult {
+        schema: SCAN_SCHEMA.to_owned(),
+        scan_id,
+        host_key: host_key.clone(),
+        action: action.to_owned(),
+        baseline_id: baseline.as_ref().map(|b| b.id),
+        new_baseline_id,
+        baseline_report,
+        manifest_report,
+        sources: ev.sources.clone(),
+    };
+    if o.json {
+        output::print(&output::json(&result)?)?;
+    } else {
+        let mut s = output::sources_table(&ev.sources);
+        s.push('\n');
+        match action {
+            "baseline-recorded" => s.push_str(&format!(
+                "No baseline for {host_key} yet: recorded scan #{scan_id} as its baseline \
+                 (store {}). Later scans are compared with it.\n",
+                store.path().display()
+            )),
+            _ => {
+                if let Some(r) = &result.baseline_report {
+                    s.push_str(&output::report_text(r));
+                }
+            }
+        }
+        if let Some(r) = &result.manifest_report {
+            s.push_str(&output::report_text(r));
+        }
+        if action == "accepted" {
+            s.push_str(&format!(
+                "ACCEPTED: scan #{scan_id} is now the baseline of {host_key} (reason: {}); the \
+                 findings above were reviewed and will not be reported again.\n",
+                new_baseline.as_deref().unwrap_or("")
+            ));
+        } else {
+            s.push_str(&format!(
+                "scan #{scan_id} stored in {}\n",
+                store.path().display()
+            ));
+        }
+        output::print(&s)?;
+    }
+    Ok(match action {
+        // After --accept the new baseline stands; only a manifest can still disagree.
+        "accepted" | "baseline-recorded" => {
+            if result
+                .manifest_report
+                .as_ref()
+                .is_some_and(|r| !r.findings.is_empty())
+            {
+                Outcome::Findings
+            } else {
+                Outcome::Clean
+            }
+        }
+        _ if findings > 0 => Outcome::Findings,
+        _ => Outcome::Clean,
+    })
+}
+
+pub fn history(
+    store: Option<PathBuf>,
+    host: Option<&str>,
+    limit: u32,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let dir = store_dir(store)?;
+    if !dir.join(boardproof_ledger::store::DB_FILE).exists() {
+        anyhow::bail!(
+            "{}: no store here yet (run `boardproof scan` first)",
+            dir.display()
+        );
+    }
+    let store = Store::open(&dir)?;
+    let rows = store.history(host, limit)?;
+    if json {
+        output::print(&output::json(&rows)?)?;
+        return Ok(Outcome::Clean);
+    }
+    let mut t = output::table(&[
+        "scan",
+        "when",
+        "host",
+        "outcome",
+        "findings",
+        "compared with",
+        "baseline recorded",
+    ]);
+    for r in &rows {
+        t.add_row(vec![
+            r.id.to_string(),
+            r.scanned_at.clone(),
+            r.host_key.clone(),
+            r.outcome.clone(),
+            r.findings.to_string(),
+            r.compared_with.clone(),
+            r.baseline_id.map_or(String::new(), |b| {
+                format!("#{b}: {}", r.baseline_reason.as_deref().unwrap_or(""))
+            }),
+        ]);
+    }
+    output::print(&t.to_string())?;
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,68 @@
+//! `boardproof verify`.
+
+use std::path::Path;
+
+use anyhow::Context;
+use boardproof_evidence::{HostIdentity, Manifest};
+use boardproof_ledger::{keys, manifest};
+
+use crate::output;
+use crate::Outcome;
+
+/// Opens and checks a signed manifest, naming the file in any error.
+pub fn open_manifest(path: &Path, pubkey: &Path) -> anyhow::Result<Manifest> {
+    let vk = keys::load_verifying_key(pubkey)?;
+    let bytes = boardproof_collect::read_capped(path)?;
+    manifest::open(&bytes, &vk).with_context(|| format!("{}", path.display()))
+}
+
+/// Verifies evidence against a manifest and returns the report.
+pub fn against_manifest(
+    m: &Manifest,
+    path: &Path,
+    ev: &boardproof_evidence::Evidence,
+) -> boardproof_evidence::Report {
+    let mut outcome = boardproof_verify::verify(&m.reference, ev);
+    let here = HostIdentity::of(ev);
+    if here.store_key() != m.host.store_key() {
+        outcome.notes.insert(
+            0,
+            format!(
+                "the manifest describes host {}, the evidence comes from {}",
+                m.host.store_key(),
+                here.store_key()
+            ),
+        );
+    }
+    boardproof_verify::report(
+        outcome,
+        format!(
+            "manifest {} (signed by {} key {}, {})",
+            path.display(),
+            m.created_by.name,
+            m.created_by.key_id,
+            m.created_at
+        ),
+    )
+}
+
+pub fn run(
+    evidence: &Path,
+    manifest_path: &Path,
+    pubkey: &Path,
+    json: bool,
+) -> anyhow::Result<Outcome> {
+    let m = open_manifest(manifest_path, pubkey)?;
+    let ev = super::read_evidence(evidence)?;
+    let report = against_manifest(&m, manifest_path, &ev);
+    if json {
+        output::print(&output::json(&report)?)?;
+    } else {
+        output::print(&output::report_text(&report))?;
+    }
+    Ok(if report.findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}

@@ -1,0 +1,241 @@
+//! `boardproof`: is this server exactly what its manufacturer built and certified?
+//!
+//! This binary only parses flags, runs one command and maps its outcome to an exit code:
+//! 0 verified / nothing found, 1 findings, 2 could not verify (bad input, missing source,
+//! usage). Errors are printed as one line naming the file.
+#![warn(missing_docs)]
+
+mod cmd;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// What a command concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Verified, or nothing to report.
+    Clean,
+    /// Findings: integrity violated.
+    Findings,
+    /// Could not verify (printed its own message).
+    CouldNotVerify,
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "boardproof",
+    version,
+    about = "Is this server exactly what its manufacturer built and certified?",
+    long_about = "Collects the identity of a server (SMBIOS, PCI, USB, I2C, disks, NICs, CPUs, \
+        kernel modules, ACPI tables, TPM), signs it as a reference, and proves later that \
+        nothing was added, removed or swapped.\n\nExit codes: 0 verified / nothing found, \
+        1 findings, 2 could not verify (bad input, missing source, usage)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Collect evidence from this host (or from a snapshot under --root).
+    Collect(CollectArgs),
+    /// Show an evidence file.
+    Show {
+        /// Evidence JSON file.
+        evidence: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// SMBIOS tools.
+    #[command(subcommand)]
+    Smbios(SmbiosCommand),
+    /// Generate an Ed25519 key pair (PREFIX.key, mode 0600, and PREFIX.pub).
+    Keygen {
+        /// Path prefix of the two files.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Signed manifests.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+    /// Verify evidence against a signed manifest.
+    Verify {
+        /// Evidence JSON file.
+        evidence: PathBuf,
+        /// Manifest (DSSE envelope).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Public key of the manifest's signer (PEM).
+        #[arg(long)]
+        pubkey: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Main job: collect this host and compare it with its stored baseline (and a manifest).
+    Scan(ScanArgs),
+    /// List stored scans.
+    History {
+        /// Store directory.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Only this host key.
+        #[arg(long)]
+        host: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct CollectArgs {
+    /// Directory the sources read below.
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
+    /// Write the evidence to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the evidence JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum SmbiosCommand {
+    /// Decode a `dmidecode --dump-bin` file, or the sysfs DMI table (or its folder).
+    Decode {
+        /// File or folder.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ManifestCommand {
+    /// Sign the identity fields of an evidence file as a manifest.
+    Create {
+        /// Evidence JSON file.
+        evidence: PathBuf,
+        /// Private key (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Who makes it (default: user@hostname).
+        #[arg(long)]
+        creator: Option<String>,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show a manifest; checks its signature when --pubkey is given.
+    Show {
+        /// Manifest file.
+        manifest: PathBuf,
+        /// Public key to check the signature with.
+        #[arg(long)]
+        pubkey: Option<PathBuf>,
+        /// Print the payload as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct ScanArgs {
+    /// Store directory (default: $XDG_DATA_HOME/boardproof, else ~/.local/share/boardproof).
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// Directory the sources read below.
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
+    /// Also verify against this signed manifest.
+    #[arg(long, requires = "pubkey")]
+    manifest: Option<PathBuf>,
+    /// Public key of the manifest's signer.
+    #[arg(long, requires = "manifest")]
+    pubkey: Option<PathBuf>,
+    /// Record this scan as the new baseline (after review).
+    #[arg(long, requires = "reason")]
+    accept: bool,
+    /// Why the new baseline is accepted (kept in history).
+    #[arg(long)]
+    reason: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Collect(a) => cmd::collect::run(&a.root, a.out.as_deref(), a.json),
+        Command::Show { evidence, json } => cmd::show::run(&evidence, json),
+        Command::Smbios(SmbiosCommand::Decode { file, json }) => cmd::smbios::decode(&file, json),
+        Command::Keygen { out, force } => cmd::manifest::keygen(&out, force),
+        Command::Manifest(ManifestCommand::Create {
+            evidence,
+            key,
+            out,
+            creator,
+            force,
+        }) => cmd::manifest::create(&evidence, &key, &out, creator, force),
+        Command::Manifest(ManifestCommand::Show {
+            manifest,
+            pubkey,
+            json,
+        }) => cmd::manifest::show(&manifest, pubkey.as_deref(), json),
+        Command::Verify {
+            evidence,
+            manifest,
+            pubkey,
+            json,
+        } => cmd::verify::run(&evidence, &manifest, &pubkey, json),
+        Command::Scan(a) => cmd::scan::run(cmd::scan::ScanOptions {
+            store: a.store,
+            root: a.root,
+            manifest: a.manifest.zip(a.pubkey),
+            accept: a.accept.then_some(a.reason.unwrap_or_default()),
+            json: a.json,
+        }),
+        Command::History {
+            store,
+            host,
+            limit,
+            json,
+        } => cmd::scan::history(store, host.as_deref(), limit, json),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Ok(Outcome::CouldNotVerify) => ExitCode::from(2),
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::from(2);
+            }
+            eprintln!("boardproof: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! Printing for people: tables (colour only on a terminal) and progress bars on stderr.
+
+use std::io::{IsTerminal, Write};
+
+use boardproof_evidence::{Finding, Report, Severity, SourceReport, SourceStatus};
+use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
+
+/// A table with the house style.
+pub fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    let preset = if colour() {
+        presets::UTF8_FULL_CONDENSED
+    } else {
+        presets::ASCII_BORDERS_ONLY_CONDENSED
+    };
+    t.load_preset(preset)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().copied());
+    if !colour() {
+        t.force_no_tty();
+    }
+    t
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set.
+pub fn colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Writes text to stdout; a closed pipe ends quietly (the caller's exit code stands).
+pub fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    if !text.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Pretty JSON of a value, with a trailing newline.
+pub fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+fn severity_cell(s: Severity) -> Cell {
+    let c = Cell::new(s.as_str());
+    match s {
+        Severity::Critical => c.fg(Color::Red).add_attribute(comfy_table::Attribute::Bold),
+        Severity::High => c.fg(Color::Red),
+        Severity::Medium => c.fg(Color::Yellow),
+        Severity::Low => c.fg(Color::Cyan),
+    }
+}
+
+/// The findings table, grouped by severity (findings arrive sorted most severe first).
+pub fn findings_table(findings: &[Finding]) -> String {
+    let mut t = table(&["severity", "kind", "subject", "expected", "observed"]);
+    for f in findings {
+        t.add_row(vec![
+            severity_cell(f.severity),
+            Cell::new(f.kind.as_str()),
+            Cell::new(&f.subject),
+            Cell::new(f.expected.as_deref().unwrap_or("-")),
+            Cell::new(f.observed.as_deref().unwrap_or("-")),
+        ]);
+    }
+    t.to_string()
+}
+
+/// A whole report for people.
+pub fn report_text(r: &Report) -> String {
+    let mut s = format!("Compared with {}\n", r.reference);
+    if r.findings.is_empty() {
+        s.push_str("VERIFIED: no difference from the reference in anything compared.\n");
+    } else {
+        let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
+        s.push_str(&format!(
+            "FINDINGS: {} ({} critical, {} high, {} medium, {} low)\n",
+            r.findings.len(),
+            count(Severity::Critical),
+            count(Severity::High),
+            count(Severity::Medium),
+            count(Severity::Low)
+        ));
+        s.push_str(&findings_table(&r.findings));
+        s.push('\n');
+        for f in &r.findings {
+            s.push_str(&format!("- [{}] {}\n", f.kind.as_str(), f.message));
+        }
+    }
+    for n in &r.notes {
+        s.push_str(&format!("note: {n}\n"));
+    }
+    s
+}
+
+/// The sources table.
+pub fn sources_table(sources: &[SourceReport]) -> String {
+    let mut t = table(&["source", "status", "items", "details"]);
+    for s in sources {
+        let status = Cell::new(s.status.as_str());
+        let status = match s.status {
+            SourceStatus::Ok => status.fg(Color::Green),
+            SourceStatus::Unavailable => status.fg(Color::Yellow),
+            SourceStatus::Error => status.fg(Color::Red),
+        };
+        let mut details: Vec<String> = s.reason.iter().cloned().collect();
+        details.extend(s.notes.iter().cloned());
+        t.add_row(vec![
+            Cell::new(&s.name),
+            status,
+            Cell::new(s.items),
+            Cell::new(details.join("\n")),
+        ]);
+    }
+    t.to_string()
+}
+
+/// A progress bar over the collection sources, on stderr, shown only on a terminal.
+pub fn source_progress() -> impl FnMut(&str, usize, usize) {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(boardproof_collect::SOURCES.len() as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} collecting [{bar:20}] {pos}/{len} {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    move |name: &str, i: usize, total: usize| {
+        bar.set_position(i as u64);
+        bar.set_message(name.to_owned());
+        if i >= total {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Collects evidence from one host.
+//!
+//! Every source reads below a root directory (`/` on a live host), so a snapshot of a machine's
+//! sysfs and procfs files is a test fixture (see `scripts/snapshot-host.sh`). Each source ends
+//! `ok`, `unavailable` (with the reason) or `error` (with the message): a missing source is
+//! never silently empty, and one failing source never loses the others.
+//!
+//! What this cannot see: devices on buses Linux does not enumerate (I2C/SMBus chips no driver
+//! declared), and anything that changes no identity, no firmware byte and no measurement, such
+//! as a passive tap on a bus.
+#![warn(missing_docs)]
+
+mod fsutil;
+pub mod smbios;
+mod sources;
+
+use std::path::{Path, PathBuf};
+
+use boardproof_evidence::{
+    Evidence, Host, Inventory, SourceReport, SourceStatus, Volatile, EVIDENCE_SCHEMA,
+};
+use boardproof_formats::pci_ids::PciIds;
+
+pub use fsutil::{read_capped, MAX_FILE};
+
+/// Errors of this crate. Only [`collect`]'s callers that read single files see them; inside a
+/// collection each error ends its own source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file is larger than boardproof reads.
+    #[error("{path}: larger than {limit} bytes; refusing to read it")]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// The cap.
+        limit: u64,
+    },
+    /// A file did not parse.
+    #[error("{path}: {source}")]
+    Parse {
+        /// The path.
+        path: PathBuf,
+        /// Where and why.
+        source: boardproof_formats::ParseError,
+    },
+    /// The source is not present on this machine.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// What to collect and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Directory the sources read below.
+    pub root: PathBuf,
+    /// Names for PCI devices (display only). `None`: no names.
+    pub pci_ids: Option<PciIds>,
+}
+
+impl Options {
+    /// Reads below `root`, with names from the first hwdata pci.ids found on this machine.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Options {
+            root: root.into(),
+            pci_ids: load_pci_ids(),
+        }
+    }
+}
+
+/// Where pciutils / hwdata install pci.ids on Debian, Fedora and Arch.
+pub const PCI_IDS_PATHS: [&str; 3] = [
+    "/usr/share/hwdata/pci.ids",
+    "/usr/share/misc/pci.ids",
+    "/usr/share/pci.ids",
+];
+
+/// Loads the system's pci.ids, if any (it names devices for people; identity never uses it).
+pub fn load_pci_ids() -> Option<PciIds> {
+    PCI_IDS_PATHS.iter().find_map(|p| {
+        let bytes = read_capped(Path::new(p)).ok()?;
+        Some(PciIds::parse(&String::from_utf8_lossy(&bytes)))
+    })
+}
+
+/// The names of the sources, in the order they run.
+pub const SOURCES: [&str; 10] = [
+    "smbios",
+    "pci",
+    "usb",
+    "i2c",
+    "block",
+    "net",
+    "cpu",
+    "kernel-modules",
+    "acpi",
+    "tpm",
+];
+
+/// Collects evidence. `progress(name, index, total)` is called before each source, and once
+/// more with `index == total` at the end.
+pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> Evidence {
+    let started = now_rfc3339();
+    let root = opts.root.as_path();
+    let mut inventory = Inventory::default();
+    let mut volatile = Volatile {
+        collected_at: started,
+        collector: format!("boardproof {}", env!("CARGO_PKG_VERSION")),
+        root: root.display().to_string(),
+        ..Volatile::default()
+    };
+    let mut reports = Vec::new();
+    let total = SOURCES.len();
+    for (i, name) in SOURCES.iter().enumerate() {
+        progress(name, i, total);
+        let out = match *name {
+            "smbios" => sources::smbios(root, &mut inventory, &mut volatile),
+            "pci" => sources::pci::collect(root, opts.pci_ids.as_ref(), &mut inventory),
+            "usb" => sources::usb::collect(root, &mut inventory),
+            "i2c" => sources::i2c::collect(root, &mut inventory),
+            "block" => sources::block::collect(root, &mut inventory),
+            "net" => sources::net::collect(root, &mut inventory),
+            "cpu" => sources::cpu::collect(root, &mut inventory),
+            "kernel-modules" => sources::modules::collect(root, &mut inventory, &mut volatile),
+            "acpi" => sources::acpi::collect(root, &mut inventory),
+            _ => sources::tpm::collect(root, &mut inventory),
+        };
+        reports.push(match out {
+            Ok(o) => SourceReport {
+                name: (*name).to_owned(),
+                status: o.status.unwrap_or(SourceStatus::Ok),
+                reason: o.reason,
+                items: o.items,
+                notes: o.notes,
+            },
+            Err(Error::Unavailable(reason)) => SourceReport {
+                name: (*name).to_owned(),
+                status: SourceStatus::Unavailable,
+                reason: Some(reason),
+                items: 0,
+                notes: Vec::new(),
+            },
+            Err(e) => SourceReport {
+                name: (*name).to_owned(),
+                status: SourceStatus::Error,
+                reason: Some(e.to_string()),
+                items: 0,
+                notes: Vec::new(),
+            },
+        });
+    }
+    progress("done", total, total);
+    inventory.components.sort_by(|a, b| {
+        (a.class, &a.location, &a.identity).cmp(&(b.class, &b.location, &b.identity))
+    });
+    let host = Host {
+        hostname: fsutil::read_trimmed(root, "proc/sys/kernel/hostname"),
+        machine_id: fsutil::read_trimmed(root, "etc/machine-id"),
+        kernel_release: fsutil::read_trimmed(root, "proc/sys/kernel/osrelease"),
+    };
+    volatile.uptime_seconds = fsutil::read_trimmed(root, "proc/uptime")
+        .and_then(|u| u.split_whitespace().next().and_then(|s| s.parse().ok()));
+    volatile.boot_id = fsutil::read_trimmed(root, "proc/sys/kernel/random/boot_id");
+    Evidence {
+        schema: EVIDENCE_SCHEMA.to_owned(),
+        host,
+        inventory,
+        sources: reports,
+        volatile,
+    }
+}
+
+/// The current time, RFC 3339 in UTC.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// What one source produced, besides what it put into the inventory.
+#[derive(Debug, Default)]
+pub(crate) struct SourceOutput {
+    pub items: u64,
+    pub notes: Vec<String>,
+    /// Overrides `ok` (e.g. a partial SMBIOS table is `error` but keeps what it decoded).
+    pub status: Option<SourceStatus>,
+    pub reason: Option<String>,
+}

@@ -1,0 +1,56 @@
+//! The boardproof data model, `boardproof.evidence/v1`: what was seen on one server
+//! ([`Evidence`]), what it is expected to be ([`Reference`]), and how the two differ
+//! ([`Finding`]).
+//!
+//! Fields that identify hardware and firmware are kept apart from fields that change on their
+//! own (timestamps, counters, load addresses, which live in [`Volatile`]), so that a clean
+//! reboot of an unchanged server gives zero findings. A JSON Schema generated from these types
+//! is checked in under `schemas/`; a test fails when the two disagree.
+#![warn(missing_docs)]
+
+pub mod evidence;
+pub mod finding;
+pub mod reference;
+
+pub use evidence::*;
+pub use finding::*;
+pub use reference::*;
+
+/// Errors reading a document of this model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Not JSON, or JSON that does not fit the type (serde names the line and column).
+    #[error("not a valid {what}: {source}")]
+    Json {
+        /// What was expected.
+        what: &'static str,
+        /// serde's error, with line and column.
+        source: serde_json::Error,
+    },
+    /// A `schema` field naming another format or version.
+    #[error("unsupported schema {found:?} (expected {expected:?})")]
+    Schema {
+        /// The schema found.
+        found: String,
+        /// The schema this build reads.
+        expected: &'static str,
+    },
+}
+
+/// JSON Schema documents for every public document type, keyed by file name under `schemas/`.
+pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
+    let to_value = |s: schemars::Schema| serde_json::to_value(s).unwrap_or_default();
+    vec![
+        (
+            "evidence-v1.json",
+            to_value(schemars::schema_for!(Evidence)),
+        ),
+        (
+            "manifest-v1.json",
+            to_value(schemars::schema_for!(Manifest)),
+        ),
+        ("report-v1.json", to_value(schemars::schema_for!(Report))),
+        ("scan-v1.json", to_value(schemars::schema_for!(ScanResult))),
+    ]
+}

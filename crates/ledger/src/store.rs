@@ -1,0 +1,332 @@
+//! The embedded store: one SQLite database holding every scan and the baselines.
+//!
+//! A baseline is never overwritten: accepting a new one marks the old one superseded in the
+//! same transaction that inserts the new one, so history keeps every reference ever trusted and
+//! a kill at any point leaves either the old state or the new one, never a mix.
+
+use std::path::{Path, PathBuf};
+
+use boardproof_evidence::Reference;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::Error;
+
+/// File name of the database inside the store directory.
+pub const DB_FILE: &str = "store.sqlite";
+
+/// Environment variable naming a failpoint, for the crash-safety tests only: with
+/// `store-before-commit`, a write pauses inside its transaction (after every row is written,
+/// before COMMIT) so a test can kill the process there.
+pub const FAILPOINT_ENV: &str = "BOARDPROOF_TEST_FAILPOINT";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS scans(
+    id INTEGER PRIMARY KEY,
+    host_key TEXT NOT NULL,
+    scanned_at TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    compared_with TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    report TEXT
+);
+CREATE TABLE IF NOT EXISTS baselines(
+    id INTEGER PRIMARY KEY,
+    host_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    scan_id INTEGER NOT NULL REFERENCES scans(id),
+    reason TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    superseded_by INTEGER REFERENCES baselines(id)
+);
+CREATE INDEX IF NOT EXISTS baselines_current ON baselines(host_key, superseded_by);
+CREATE INDEX IF NOT EXISTS scans_host ON scans(host_key, id);
+PRAGMA user_version = 1;
+";
+
+/// The store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The baseline a host is compared with.
+#[derive(Debug, Clone)]
+pub struct Baseline {
+    /// Row id.
+    pub id: i64,
+    /// When it was recorded.
+    pub created_at: String,
+    /// The scan it was taken from.
+    pub scan_id: i64,
+    /// Why (first scan, or the operator's reason).
+    pub reason: String,
+    /// The reference.
+    pub reference: Reference,
+}
+
+/// A scan to record.
+#[derive(Debug, Clone)]
+pub struct NewScan<'a> {
+    /// Which host.
+    pub host_key: &'a str,
+    /// When.
+    pub scanned_at: &'a str,
+    /// `baseline-recorded`, `verified`, `findings`, `accepted`.
+    pub outcome: &'a str,
+    /// Number of findings.
+    pub findings: u64,
+    /// What it was compared with.
+    pub compared_with: &'a str,
+    /// Evidence JSON.
+    pub evidence: &'a str,
+    /// Report JSON, when compared.
+    pub report: Option<&'a str>,
+}
+
+/// One row of `history`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ScanRow {
+    /// Scan id.
+    pub id: i64,
+    /// Host key.
+    pub host_key: String,
+    /// When.
+    pub scanned_at: String,
+    /// Outcome.
+    pub outcome: String,
+    /// Number of findings.
+    pub findings: i64,
+    /// What it was compared with.
+    pub compared_with: String,
+    /// Baseline recorded by this scan, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_id: Option<i64>,
+    /// Reason given for that baseline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_reason: Option<String>,
+}
+
+impl Store {
+    /// The default store directory: `$XDG_DATA_HOME/boardproof`, else
+    /// `~/.local/share/boardproof`.
+    pub fn default_dir() -> Option<PathBuf> {
+        if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+            return Some(PathBuf::from(x).join("boardproof"));
+        }
+        std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(".local/share/boardproof"))
+    }
+
+    /// Opens (creating if needed, mode 0700) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, Error> {
+        use std::os::unix::fs::DirBuilderExt;
+        if !dir.exists() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|source| Error::Io {
+                    path: dir.to_owned(),
+                    source,
+                })?;
+        }
+        let path = dir.join(DB_FILE);
+        let db = |source| Error::Store {
+            path: path.clone(),
+            source,
+        };
+        let conn = Connection::open(&path).map_err(db)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        Ok(Store { conn, path })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn db(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
+        move |source| Error::Store {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    /// The current baseline of `host_key`.
+    pub fn baseline(&self, host_key: &str) -> Result<Option<Baseline>, Error> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT id, created_at, scan_id, reason, reference FROM baselines
+                 WHERE host_key = ?1 AND superseded_by IS NULL ORDER BY id DESC LIMIT 1",
+                params![host_key],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(self.db())?;
+        let Some((id, created_at, scan_id, reason, json)) = row else {
+            return Ok(None);
+        };
+        let reference: Reference = serde_json::from_str(&json).map_err(|e| Error::Corrupt {
+            path: self.path.clone(),
+            why: format!("baseline {id}: {e}"),
+        })?;
+        Ok(Some(Baseline {
+            id,
+            created_at,
+            scan_id,
+            reason,
+            reference,
+        }))
+    }
+
+    /// Records a scan and, when `new_baseline` is given, makes it the host's baseline; all in
+    /// one transaction. Returns the scan id and the new baseline id.
+    pub fn record(
+        &mut self,
+        scan: &NewScan<'_>,
+        new_baseline: Option<(&str, &Reference)>,
+    ) -> Result<(i64, Option<i64>), Error> {
+        let path = self.path.clone();
+        let db = |source| Error::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.execute(
+            "INSERT INTO scans(host_key, scanned_at, outcome, findings, compared_with, evidence, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                scan.host_key,
+                scan.scanned_at,
+                scan.outcome,
+                i64::try_from(scan.findings).unwrap_or(i64::MAX),
+                scan.compared_with,
+                scan.evidence,
+                scan.report
+            ],
+        )
+        .map_err(db)?;
+        let scan_id = tx.last_insert_rowid();
+        let mut baseline_id = None;
+        if let Some((reason, reference)) = new_baseline {
+            let json = serde_json::to_string(reference).map_err(|e| Error::Corrupt {
+                path: path.clone(),
+                why: e.to_string(),
+            })?;
+            tx.execute(
+                "INSERT INTO baselines(host_key, created_at, scan_id, reason, reference)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![scan.host_key, scan.scanned_at, scan_id, reason, json],
+            )
+            .map_err(db)?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE baselines SET superseded_by = ?1
+                 WHERE host_key = ?2 AND superseded_by IS NULL AND id != ?1",
+                params![id, scan.host_key],
+            )
+            .map_err(db)?;
+            baseline_id = Some(id);
+        }
+        if std::env::var(FAILPOINT_ENV).as_deref() == Ok("store-before-commit") {
+            eprintln!("failpoint store-before-commit reached");
+            std::thread::sleep(std::time::Duration::from_secs(120));
+        }
+        tx.commit().map_err(db)?;
+        Ok((scan_id, baseline_id))
+    }
+
+    /// Scans, newest first.
+    pub fn history(&self, host_key: Option<&str>, limit: u32) -> Result<Vec<ScanRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT s.id, s.host_key, s.scanned_at, s.outcome, s.findings, s.compared_with,
+                        b.id, b.reason
+                 FROM scans s LEFT JOIN baselines b ON b.scan_id = s.id
+                 WHERE ?1 IS NULL OR s.host_key = ?1
+                 ORDER BY s.id DESC LIMIT ?2",
+            )
+            .map_err(self.db())?;
+        let rows = stmt
+            .query_map(params![host_key, limit], |r| {
+                Ok(ScanRow {
+                    id: r.get(0)?,
+                    host_key: r.get(1)?,
+                    scanned_at: r.get(2)?,
+                    outcome: r.get(3)?,
+                    findings: r.get(4)?,
+                    compared_with: r.get(5)?,
+                    baseline_id: r.get(6)?,
+                    baseline_reason: r.get(7)?,
+                })
+            })
+            .map_err(self.db())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.db())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan<'a>(host: &'a str, outcome: &'a str) -> NewScan<'a> {
+        NewScan {
+            host_key: host,
+            scanned_at: "2026-01-01T00:00:00Z",
+            outcome,
+            findings: 0,
+            compared_with: "none",
+            evidence: "{}",
+            report: None,
+        }
+    }
+
+    #[test]
+    fn baselines_supersede_per_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(dir.path()).unwrap();
+        assert!(s.baseline("a").unwrap().is_none());
+        let r = Reference::default();
+        let (_, b1) = s
+            .record(&scan("a", "baseline-recorded"), Some(("first", &r)))
+            .unwrap();
+        let (_, b2) = s
+            .record(&scan("b", "baseline-recorded"), Some(("first", &r)))
+            .unwrap();
+        s.record(&scan("a", "verified"), None).unwrap();
+        assert_eq!(s.baseline("a").unwrap().unwrap().id, b1.unwrap());
+        let (_, b3) = s
+            .record(&scan("a", "accepted"), Some(("new disk", &r)))
+            .unwrap();
+        let cur = s.baseline("a").unwrap().unwrap();
+        assert_eq!(cur.id, b3.unwrap());
+        assert_eq!(cur.reason, "new disk");
+        assert_eq!(s.baseline("b").unwrap().unwrap().id, b2.unwrap());
+        let h = s.history(Some("a"), 10).unwrap();
+        assert_eq!(h.len(), 3);
+        assert_eq!(h[0].outcome, "accepted");
+        assert_eq!(s.history(None, 10).unwrap().len(), 4);
+    }
+}

@@ -1,0 +1,187 @@
+//! Two-pass component matching (DESIGN.md, "Matching components").
+//!
+//! First exact identity and location; then identity alone (a device that moved, or whose
+//! location was renumbered: reported as a note, not a finding); then same location, other
+//! identity (a swapped part: `component-changed`). What is left is added or removed.
+//!
+//! Both sides are sorted first, so the outcome depends only on the sets compared, never on the
+//! order in which sysfs listed them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use boardproof_evidence::{Component, ComponentClass, FindingKind, Severity};
+
+use crate::{finding, Outcome};
+
+/// How the components of two sides pair up (indices into the sides as given).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Matching {
+    /// Same identity, same location.
+    pub exact: Vec<(usize, usize)>,
+    /// Same identity, other location.
+    pub moved: Vec<(usize, usize)>,
+    /// Same location, other identity.
+    pub changed: Vec<(usize, usize)>,
+    /// Only in the reference.
+    pub removed: Vec<usize>,
+    /// Only in the evidence.
+    pub added: Vec<usize>,
+}
+
+type Identity<'a> = (ComponentClass, &'a BTreeMap<String, String>);
+
+fn sorted(side: &[Component]) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..side.len()).collect();
+    idx.sort_by(|&a, &b| {
+        let (x, y) = (&side[a], &side[b]);
+        (x.class, &x.location, &x.identity).cmp(&(y.class, &y.location, &y.identity))
+    });
+    idx
+}
+
+/// Matches `expected` against `observed`.
+pub fn match_components(expected: &[Component], observed: &[Component]) -> Matching {
+    let mut m = Matching::default();
+    let exp = sorted(expected);
+    let obs = sorted(observed);
+    let mut obs_used = vec![false; observed.len()];
+    let mut left: Vec<usize> = Vec::new();
+
+    // Pass 1: identity + location.
+    let mut by_both: HashMap<(Identity<'_>, &str), Vec<usize>> = HashMap::new();
+    for &o in obs.iter().rev() {
+        let c = &observed[o];
+        by_both
+            .entry(((c.class, &c.identity), c.location.as_str()))
+            .or_default()
+            .push(o);
+    }
+    for &e in &exp {
+        let c = &expected[e];
+        match by_both
+            .get_mut(&((c.class, &c.identity), c.location.as_str()))
+            .and_then(Vec::pop)
+        {
+            Some(o) => {
+                obs_used[o] = true;
+                m.exact.push((e, o));
+            }
+            None => left.push(e),
+        }
+    }
+
+    // Pass 2: identity alone, among what is left.
+    let mut by_identity: HashMap<Identity<'_>, Vec<usize>> = HashMap::new();
+    for &o in obs.iter().rev().filter(|&&o| !obs_used[o]) {
+        let c = &observed[o];
+        by_identity
+            .entry((c.class, &c.identity))
+            .or_default()
+            .push(o);
+    }
+    let mut still = Vec::new();
+    for e in left {
+        let c = &expected[e];
+        match by_identity
+            .get_mut(&(c.class, &c.identity))
+            .and_then(Vec::pop)
+        {
+            Some(o) => {
+                obs_used[o] = true;
+                m.moved.push((e, o));
+            }
+            None => still.push(e),
+        }
+    }
+
+    // Pass 3: same location, different identity.
+    let mut by_location: HashMap<(ComponentClass, &str), Vec<usize>> = HashMap::new();
+    for &o in obs.iter().rev().filter(|&&o| !obs_used[o]) {
+        let c = &observed[o];
+        by_location
+            .entry((c.class, c.location.as_str()))
+            .or_default()
+            .push(o);
+    }
+    for e in still {
+        let c = &expected[e];
+        match by_location
+            .get_mut(&(c.class, c.location.as_str()))
+            .and_then(Vec::pop)
+        {
+            Some(o) => {
+                obs_used[o] = true;
+                m.changed.push((e, o));
+            }
+            None => m.removed.push(e),
+        }
+    }
+    m.added = obs.into_iter().filter(|&o| !obs_used[o]).collect();
+    m
+}
+
+fn added_severity(class: ComponentClass) -> Severity {
+    match class {
+        // Devices that can master a bus, reach memory or talk to the host.
+        ComponentClass::Pci | ComponentClass::Usb | ComponentClass::I2c => Severity::Critical,
+        _ => Severity::High,
+    }
+}
+
+/// Compares and records findings and notes.
+pub fn compare(expected: &[Component], observed: &[Component], out: &mut Outcome) {
+    let m = match_components(expected, observed);
+    for (e, o) in &m.moved {
+        out.notes.push(format!(
+            "{} is now at {} (same identity; moved or renumbered)",
+            expected[*e].label(),
+            observed[*o].location
+        ));
+    }
+    for (e, o) in &m.changed {
+        let (want, got) = (&expected[*e], &observed[*o]);
+        let mut keys: Vec<&str> = want
+            .identity
+            .keys()
+            .chain(got.identity.keys())
+            .map(String::as_str)
+            .filter(|k| want.identity.get(*k) != got.identity.get(*k))
+            .collect();
+        keys.dedup();
+        out.findings.push(finding(
+            FindingKind::ComponentChanged,
+            Severity::High,
+            format!("{} {}", got.class.as_str(), got.location),
+            Some(want.identity_text()),
+            Some(got.identity_text()),
+            format!(
+                "{} at {} has a different identity ({} differ): swapped or reprogrammed",
+                got.class.as_str(),
+                got.location,
+                keys.join(", ")
+            ),
+        ));
+    }
+    for e in &m.removed {
+        let c = &expected[*e];
+        out.findings.push(finding(
+            FindingKind::ComponentRemoved,
+            Severity::High,
+            c.label(),
+            Some(c.identity_text()),
+            None,
+            format!("{} of the reference is missing", c.label()),
+        ));
+    }
+    for o in &m.added {
+        let c = &observed[*o];
+        out.findings.push(finding(
+            FindingKind::ComponentAdded,
+            added_severity(c.class),
+            c.label(),
+            None,
+            Some(c.identity_text()),
+            format!("{} is not in the reference", c.label()),
+        ));
+    }
+}

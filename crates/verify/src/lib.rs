@@ -1,0 +1,283 @@
+//! Compares evidence with a reference (a signed manifest or a stored baseline) and reports
+//! every difference as a [`Finding`] with a stable kind.
+//!
+//! A mismatch is data, not an error: this crate has no error type. Checking signatures belongs
+//! to the ledger; this crate trusts the reference it is given.
+//!
+//! What is compared, and what deliberately is not, is listed in docs/verify.md; nothing outside
+//! that list is dropped silently.
+#![warn(missing_docs)]
+
+mod components;
+mod platform;
+
+use std::collections::BTreeMap;
+
+use boardproof_evidence::{
+    Evidence, Finding, FindingKind, Reference, Report, Severity, SourceStatus, Verdict,
+    REPORT_SCHEMA,
+};
+
+pub use components::match_components;
+
+/// Everything verify found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// Facts that are not findings.
+    pub notes: Vec<String>,
+}
+
+/// Compares `ev` with `reference`.
+pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
+    let mut out = Outcome::default();
+    sources(reference, ev, &mut out);
+    components::compare(
+        &reference.inventory.components,
+        &ev.inventory.components,
+        &mut out,
+    );
+    platform::compare(
+        reference.inventory.smbios.as_ref(),
+        ev.inventory.smbios.as_ref(),
+        &mut out,
+    );
+    modules(reference, ev, &mut out);
+    acpi(reference, ev, &mut out);
+    tpm(reference, ev, &mut out);
+    out.findings.sort();
+    out
+}
+
+/// Wraps an outcome as the `--json` report.
+pub fn report(outcome: Outcome, reference: String) -> Report {
+    Report {
+        schema: REPORT_SCHEMA.to_owned(),
+        verdict: if outcome.findings.is_empty() {
+            Verdict::Verified
+        } else {
+            Verdict::Findings
+        },
+        reference,
+        findings: outcome.findings,
+        notes: outcome.notes,
+    }
+}
+
+pub(crate) fn finding(
+    kind: FindingKind,
+    severity: Severity,
+    subject: impl Into<String>,
+    expected: Option<String>,
+    observed: Option<String>,
+    message: impl Into<String>,
+) -> Finding {
+    Finding {
+        kind,
+        severity,
+        subject: subject.into(),
+        expected,
+        observed,
+        message: message.into(),
+    }
+}
+
+fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
+    for want in &reference.sources {
+        let got = ev.source(&want.name);
+        match (want.status, got) {
+            (SourceStatus::Ok, Some(g)) if g.status == SourceStatus::Ok => {}
+            (SourceStatus::Ok, got) => {
+                let observed = got.map_or_else(
+                    || "not collected".to_owned(),
+                    |g| {
+                        format!(
+                            "{}: {}",
+                            g.status.as_str(),
+                            g.reason.as_deref().unwrap_or("no reason given")
+                        )
+                    },
+                );
+                out.findings.push(finding(
+                    FindingKind::SourceMissing,
+                    Severity::Medium,
+                    format!("source {}", want.name),
+                    Some("ok".into()),
+                    Some(observed.clone()),
+                    format!(
+                        "the reference has {} data but this evidence does not ({observed}); \
+                         what it would show cannot be checked",
+                        want.name
+                    ),
+                ));
+            }
+            (_, Some(g)) if g.status == SourceStatus::Ok => out.notes.push(format!(
+                "source {} was {} in the reference and is ok now: its items are compared \
+                 against an empty reference",
+                want.name,
+                want.status.as_str()
+            )),
+            (_, _) => out.notes.push(format!(
+                "source {} unavailable in the reference and now: nothing compared",
+                want.name
+            )),
+        }
+    }
+}
+
+fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
+    let expected: BTreeMap<&str, _> = reference
+        .inventory
+        .kernel_modules
+        .iter()
+        .map(|m| (m.name.as_str(), m))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for m in &ev.inventory.kernel_modules {
+        seen.insert(m.name.as_str());
+        let describe = |k: &boardproof_evidence::KernelModule| {
+            let sig = serde_json::to_string(&k.signature).unwrap_or_default();
+            format!(
+                "sha256={} signature={sig}",
+                k.sha256.as_deref().unwrap_or("none")
+            )
+        };
+        match expected.get(m.name.as_str()) {
+            None => out.findings.push(finding(
+                FindingKind::KernelModuleUnknown,
+                Severity::High,
+                format!("kernel module {}", m.name),
+                None,
+                Some(describe(m)),
+                format!(
+                    "module {} is loaded but the reference does not know it ({})",
+                    m.name,
+                    m.file.as_deref().unwrap_or("no file found")
+                ),
+            )),
+            Some(want) if want.sha256 != m.sha256 || want.signature != m.signature => {
+                out.findings.push(finding(
+                    FindingKind::KernelModuleChanged,
+                    Severity::Critical,
+                    format!("kernel module {}", m.name),
+                    Some(describe(want)),
+                    Some(describe(m)),
+                    format!(
+                        "the file of loaded module {} differs from the reference ({})",
+                        m.name,
+                        m.file.as_deref().unwrap_or("file not found now")
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    let not_loaded: Vec<&str> = expected
+        .keys()
+        .filter(|k| !seen.contains(*k))
+        .copied()
+        .collect();
+    if !not_loaded.is_empty() {
+        out.notes.push(format!(
+            "{} modules of the reference are not loaded now: {}",
+            not_loaded.len(),
+            not_loaded.join(", ")
+        ));
+    }
+}
+
+fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
+    let want: BTreeMap<&str, _> = reference
+        .inventory
+        .acpi_tables
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let got: BTreeMap<&str, _> = ev
+        .inventory
+        .acpi_tables
+        .iter()
+        .map(|t| (t.name.as_str(), t))
+        .collect();
+    let label = |t: &boardproof_evidence::AcpiTable| {
+        format!(
+            "{} oem={} table={} rev={} sha256={}",
+            t.signature,
+            t.oem_id.as_deref().unwrap_or("-"),
+            t.oem_table_id.as_deref().unwrap_or("-"),
+            t.oem_revision.map_or("-".into(), |r| r.to_string()),
+            t.sha256
+        )
+    };
+    for (name, w) in &want {
+        match got.get(name) {
+            None => out.findings.push(finding(
+                FindingKind::AcpiTableRemoved,
+                Severity::Medium,
+                format!("ACPI table {name}"),
+                Some(label(w)),
+                None,
+                format!("ACPI table {name} of the reference is gone"),
+            )),
+            Some(g) if g.sha256 != w.sha256 => out.findings.push(finding(
+                FindingKind::AcpiTableChanged,
+                Severity::Critical,
+                format!("ACPI table {name}"),
+                Some(label(w)),
+                Some(label(g)),
+                format!("ACPI table {name} changed: its bytes differ from the reference"),
+            )),
+            Some(_) => {}
+        }
+    }
+    for (name, g) in &got {
+        if !want.contains_key(name) {
+            out.findings.push(finding(
+                FindingKind::AcpiTableAdded,
+                Severity::Critical,
+                format!("ACPI table {name}"),
+                None,
+                Some(label(g)),
+                format!("ACPI table {name} is not in the reference"),
+            ));
+        }
+    }
+}
+
+fn tpm(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
+    let (Some(want), Some(got)) = (&reference.inventory.tpm, &ev.inventory.tpm) else {
+        if reference.inventory.tpm.is_none() && ev.inventory.tpm.is_some() {
+            out.findings.push(finding(
+                FindingKind::PlatformChanged,
+                Severity::Medium,
+                "TPM",
+                Some("no TPM".into()),
+                ev.inventory.tpm.as_ref().map(|t| t.device.clone()),
+                "a TPM is present that the reference does not have",
+            ));
+        }
+        // A TPM that went missing is reported by the tpm source check.
+        return;
+    };
+    match (&want.event_log, &got.event_log) {
+        (Some(w), Some(g)) if w.sha256 != g.sha256 => out.findings.push(finding(
+            FindingKind::EventlogEventChanged,
+            Severity::Critical,
+            "TPM event log (whole-log digest)",
+            Some(format!("sha256={} size={}", w.sha256, w.size)),
+            Some(format!("sha256={} size={}", g.sha256, g.size)),
+            "the measured-boot event log differs from the reference; this version compares \
+             the whole log's digest only, so it cannot yet say which event changed",
+        )),
+        (Some(w), None) => out.findings.push(finding(
+            FindingKind::SourceMissing,
+            Severity::Medium,
+            "TPM event log",
+            Some(format!("sha256={}", w.sha256)),
+            None,
+            "the reference has a measured-boot event log but none could be read now",
+        )),
+        _ => {}
+    }
+}
