@@ -475,7 +475,8 @@ fn memory_size_mib(s: &Structure<'_>) -> Option<u64> {
 }
 
 fn memory_device(s: &Structure<'_>) -> MemoryDevice {
-    let width = |off| s.word(off).filter(|w| *w != 0xFFFF);
+    // 0xFFFF is "unknown" by the spec; firmware also writes 0 for it (dmidecode agrees).
+    let width = |off| s.word(off).filter(|w| *w != 0xFFFF && *w != 0);
     let speed_mts = match s.word(0x15) {
         Some(0xFFFF) => s.dword(0x54),
         Some(0) | None => None,

@@ -1,0 +1,213 @@
+//! A fake machine: a folder shaped like the sysfs / procfs files collect reads, with real
+//! symlinks, so that `collect --root` runs on it exactly as on a host.
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+pub struct Machine {
+    pub dir: TempDir,
+}
+
+/// A PCI function to place.
+pub struct Pci<'a> {
+    /// Path below sys/devices, e.g. ["pci0000:00", "0000:00:1c.0", "0000:01:00.0"].
+    pub path: &'a [&'a str],
+    pub vendor: u16,
+    pub device: u16,
+    pub class: u32,
+    pub subsystem: (u16, u16),
+    pub revision: u8,
+}
+
+impl Machine {
+    pub fn new() -> Self {
+        let m = Machine {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        m.file("proc/sys/kernel/hostname", "golden\n");
+        m.file("proc/sys/kernel/osrelease", "6.1.0-test-amd64\n");
+        m.file("etc/machine-id", "0123456789abcdef0123456789abcdef\n");
+        m.file(
+            "proc/cpuinfo",
+            "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 85\n\
+             model name\t: Intel(R) Xeon(R) Gold 6130\nstepping\t: 4\nmicrocode\t: 0x2006e05\n\
+             physical id\t: 0\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\ncpu family\t: 6\n\
+             model\t\t: 85\nmodel name\t: Intel(R) Xeon(R) Gold 6130\nstepping\t: 4\n\
+             microcode\t: 0x2006e05\nphysical id\t: 0\n\n",
+        );
+        std::fs::create_dir_all(m.root().join("sys/bus/pci/devices")).unwrap();
+        std::fs::create_dir_all(m.root().join("sys/devices")).unwrap();
+        m
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn root_str(&self) -> String {
+        self.root().to_string_lossy().into_owned()
+    }
+
+    pub fn file(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        let p = self.root().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+
+    /// Places a PCI function and its sys/bus/pci/devices link.
+    pub fn pci(&self, d: &Pci<'_>) -> PathBuf {
+        let rel = format!("sys/devices/{}", d.path.join("/"));
+        let dir = self.root().join(&rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        let w = |name: &str, v: String| std::fs::write(dir.join(name), v + "\n").unwrap();
+        w("vendor", format!("0x{:04x}", d.vendor));
+        w("device", format!("0x{:04x}", d.device));
+        w("class", format!("0x{:06x}", d.class));
+        w("subsystem_vendor", format!("0x{:04x}", d.subsystem.0));
+        w("subsystem_device", format!("0x{:04x}", d.subsystem.1));
+        w("revision", format!("0x{:02x}", d.revision));
+        std::fs::write(dir.join("config"), vec![0u8; 256]).unwrap();
+        let addr = d.path.last().unwrap();
+        let depth = 3; // sys/bus/pci/devices -> ../../../devices/...
+        let target = format!("{}{rel}", "../".repeat(depth)).replacen("sys/", "", 1);
+        let link = self.root().join("sys/bus/pci/devices").join(addr);
+        let _ = std::fs::remove_file(&link);
+        symlink(target, &link).unwrap();
+        dir
+    }
+
+    /// Removes a PCI function's link and folder.
+    pub fn remove_pci(&self, path: &[&str]) {
+        let addr = path.last().unwrap();
+        std::fs::remove_file(self.root().join("sys/bus/pci/devices").join(addr)).unwrap();
+        std::fs::remove_dir_all(self.root().join("sys/devices").join(path.join("/"))).unwrap();
+    }
+
+    /// Installs an SMBIOS table from a `dmidecode --dump-bin` file the way sysfs shows it.
+    pub fn smbios_from_dump(&self, dump: &Path) {
+        let bytes = std::fs::read(dump).unwrap();
+        let ep_len = if bytes.starts_with(b"_SM3_") { 24 } else { 31 };
+        self.file(
+            "sys/firmware/dmi/tables/smbios_entry_point",
+            &bytes[..ep_len],
+        );
+        self.file("sys/firmware/dmi/tables/DMI", &bytes[32..]);
+    }
+
+    /// A server: two root ports with a NIC and an NVMe drive behind them, an ACPI table,
+    /// a block device and a loaded module.
+    pub fn golden() -> Self {
+        let m = Machine::new();
+        m.pci(&Pci {
+            path: &["pci0000:00", "0000:00:00.0"],
+            vendor: 0x8086,
+            device: 0x2020,
+            class: 0x060000,
+            subsystem: (0x15d9, 0x095d),
+            revision: 0x04,
+        });
+        m.pci(&Pci {
+            path: &["pci0000:00", "0000:00:1c.0"],
+            vendor: 0x8086,
+            device: 0xa190,
+            class: 0x060400,
+            subsystem: (0x15d9, 0x095d),
+            revision: 0xf0,
+        });
+        m.pci(&Pci {
+            path: &["pci0000:00", "0000:00:1c.0", "0000:01:00.0"],
+            vendor: 0x8086,
+            device: 0x1533,
+            class: 0x020000,
+            subsystem: (0x15d9, 0x1533),
+            revision: 0x03,
+        });
+        m.pci(&Pci {
+            path: &["pci0000:00", "0000:00:1d.0"],
+            vendor: 0x8086,
+            device: 0xa198,
+            class: 0x060400,
+            subsystem: (0x15d9, 0x095d),
+            revision: 0xf0,
+        });
+        m.pci(&Pci {
+            path: &["pci0000:00", "0000:00:1d.0", "0000:02:00.0"],
+            vendor: 0x144d,
+            device: 0xa808,
+            class: 0x010802,
+            subsystem: (0x144d, 0xa801),
+            revision: 0x00,
+        });
+        // NIC on the 01:00.0 function.
+        let nic = "sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/net/eno1";
+        m.file(&format!("{nic}/address"), "ac:1f:6b:00:00:01\n");
+        m.file(&format!("{nic}/addr_assign_type"), "0\n");
+        std::fs::create_dir_all(m.root().join("sys/class/net")).unwrap();
+        symlink(
+            "../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0/net/eno1",
+            m.root().join("sys/class/net/eno1"),
+        )
+        .unwrap();
+        symlink("../../../0000:01:00.0", m.root().join(nic).join("device")).unwrap();
+        // NVMe namespace.
+        let blk = "sys/devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/nvme0n1";
+        m.file(&format!("{blk}/size"), "1953525168\n");
+        m.file(&format!("{blk}/wwid"), "eui.0025385b71b12345\n");
+        m.file(
+            "sys/devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/model",
+            "Samsung SSD 970 EVO Plus 1TB\n",
+        );
+        m.file(
+            "sys/devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/serial",
+            "S4EWNX0R123456\n",
+        );
+        symlink("..", m.root().join(blk).join("device")).unwrap();
+        std::fs::create_dir_all(m.root().join("sys/block")).unwrap();
+        symlink(
+            "../devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/nvme0n1",
+            m.root().join("sys/block/nvme0n1"),
+        )
+        .unwrap();
+        // ACPI.
+        m.file("sys/firmware/acpi/tables/APIC", acpi_table(b"APIC", 64, 1));
+        // A module.
+        m.file(
+            "proc/modules",
+            "e1000e 290816 0 - Live 0x0000000000000000\n",
+        );
+        m.file(
+            "lib/modules/6.1.0-test-amd64/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko",
+            b"\x7fELF fake e1000e module body",
+        );
+        m
+    }
+
+    /// Collects evidence from this machine into `out`, returning the JSON.
+    pub fn collect(&self, out: &Path) -> serde_json::Value {
+        let o = crate::util::run(&[
+            "collect",
+            "--root",
+            &self.root_str(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(crate::util::code(&o), 0, "{}", crate::util::stderr(&o));
+        serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap()
+    }
+}
+
+/// A valid ACPI table with a correct checksum.
+pub fn acpi_table(sig: &[u8; 4], len: usize, oem_rev: u32) -> Vec<u8> {
+    let mut t = vec![0u8; len];
+    t[..4].copy_from_slice(sig);
+    t[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+    t[8] = 1;
+    t[10..16].copy_from_slice(b"SUPERM");
+    t[16..24].copy_from_slice(b"SMCI--MB");
+    t[24..28].copy_from_slice(&oem_rev.to_le_bytes());
+    let sum = t.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    t[9] = 0u8.wrapping_sub(sum);
+    t
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the `boardproof` binary, one module per area.
+
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod e2e;
+mod fixture;
+mod hostile;
+mod pci_names;
+mod scan;
+mod schema;
+mod smbios_dmidecode;
+mod util;

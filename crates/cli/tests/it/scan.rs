@@ -1,0 +1,170 @@
+//! `scan` on its embedded store: baseline, comparison, accept, history, crash safety.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::fixture::{Machine, Pci};
+use crate::util::{bp, code, run, stderr, stdout};
+
+fn scan(store: &str, root: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let mut args = vec!["scan", "--store", store, "--root", root, "--json"];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    let v = serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null);
+    (code(&o), v, stderr(&o))
+}
+
+#[test]
+fn first_scan_records_baseline_then_compares() {
+    let m = Machine::golden();
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path().to_str().unwrap();
+    let (c, v, e) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(v["action"], "baseline-recorded");
+    let (c, v, e) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(v["action"], "compared");
+    assert_eq!(v["baseline_report"]["verdict"], "verified");
+
+    m.pci(&Pci {
+        path: &["pci0000:00", "0000:00:1f.3"],
+        vendor: 0x8086,
+        device: 0xa1a3,
+        class: 0x0c0500,
+        subsystem: (0x15d9, 0x095d),
+        revision: 0x09,
+    });
+    let (c, v, _) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 1);
+    assert_eq!(
+        v["baseline_report"]["findings"][0]["kind"],
+        "component-added"
+    );
+    // Still reported until accepted.
+    let (c, _, _) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 1);
+    // --accept needs a reason.
+    let o = run(&["scan", "--store", s, "--root", &m.root_str(), "--accept"]);
+    assert_eq!(code(&o), 2);
+    let (c, v, _) = scan(
+        s,
+        &m.root_str(),
+        &["--accept", "--reason", "SMBus controller enabled in BIOS"],
+    );
+    assert_eq!(c, 0);
+    assert_eq!(v["action"], "accepted");
+    let (c, _, _) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 0);
+
+    let o = run(&["history", "--store", s, "--json"]);
+    assert_eq!(code(&o), 0);
+    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let outcomes: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            "verified",
+            "accepted",
+            "findings",
+            "findings",
+            "verified",
+            "baseline-recorded"
+        ]
+    );
+    let text = stdout(&run(&["history", "--store", s]));
+    assert!(text.contains("SMBus controller enabled in BIOS"), "{text}");
+}
+
+#[test]
+fn scan_of_this_host_twice_is_clean() {
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path().to_str().unwrap();
+    let (c, v, e) = scan(s, "/", &[]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(v["action"], "baseline-recorded");
+    let (c, v, e) = scan(s, "/", &[]);
+    assert_eq!(c, 0, "{e} {v}");
+    assert_eq!(v["baseline_report"]["verdict"], "verified");
+    // The default store location is used when --store is not given.
+    let data = tempfile::tempdir().unwrap();
+    let o = bp()
+        .args(["scan", "--json"])
+        .env("XDG_DATA_HOME", data.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(data.path().join("boardproof/store.sqlite").exists());
+}
+
+#[test]
+fn a_kill_during_accept_leaves_the_previous_baseline() {
+    let m = Machine::golden();
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path().to_str().unwrap();
+    assert_eq!(scan(s, &m.root_str(), &[]).0, 0);
+    m.pci(&Pci {
+        path: &["pci0000:00", "0000:00:1f.3"],
+        vendor: 0x8086,
+        device: 0xa1a3,
+        class: 0x0c0500,
+        subsystem: (0x15d9, 0x095d),
+        revision: 0x09,
+    });
+    // Pause inside the write transaction, then kill -9.
+    let mut child = bp()
+        .args([
+            "scan",
+            "--store",
+            s,
+            "--root",
+            &m.root_str(),
+            "--accept",
+            "--reason",
+            "x",
+        ])
+        .env(
+            boardproof_ledger::store::FAILPOINT_ENV,
+            "store-before-commit",
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let start = Instant::now();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("failpoint store-before-commit reached") {
+        use std::io::Read;
+        let n = err.read(&mut buf).unwrap();
+        assert!(n > 0, "child ended before the failpoint: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "failpoint never reached"
+        );
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    // The old baseline still stands: the added device is still a finding.
+    let (c, v, e) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 1, "{e}");
+    assert_eq!(
+        v["baseline_report"]["findings"][0]["kind"],
+        "component-added"
+    );
+    let rows: serde_json::Value =
+        serde_json::from_slice(&run(&["history", "--store", s, "--json"]).stdout).unwrap();
+    assert_eq!(
+        rows.as_array().unwrap().len(),
+        2,
+        "the killed scan left no row: {rows}"
+    );
+}

@@ -1,0 +1,50 @@
+//! The checked-in JSON Schemas match the types. Regenerate with
+//! `BOARDPROOF_UPDATE_SCHEMAS=1 cargo test schema`.
+
+use crate::util::workspace;
+
+#[test]
+fn checked_in_schemas_match_the_types() {
+    let dir = workspace().join("schemas");
+    let update = std::env::var_os("BOARDPROOF_UPDATE_SCHEMAS").is_some();
+    for (name, schema) in boardproof_evidence::schemas() {
+        let path = dir.join(name);
+        let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+        if update {
+            std::fs::write(&path, &text).unwrap();
+            continue;
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run BOARDPROOF_UPDATE_SCHEMAS=1 cargo test",
+                path.display()
+            )
+        });
+        assert_eq!(
+            on_disk, text,
+            "{} disagrees with the types; run BOARDPROOF_UPDATE_SCHEMAS=1 cargo test schema and review the diff",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn evidence_of_this_host_has_every_source() {
+    let o = crate::util::run(&["collect", "--json"]);
+    assert_eq!(crate::util::code(&o), 0);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, boardproof_collect::SOURCES.to_vec());
+    for s in v["sources"].as_array().unwrap() {
+        if s["status"] != "ok" {
+            assert!(s["reason"].as_str().is_some_and(|r| !r.is_empty()), "{s}");
+        }
+    }
+    // Parses back into the typed model.
+    boardproof_evidence::Evidence::from_json(&o.stdout).unwrap();
+}

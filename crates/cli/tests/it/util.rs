@@ -1,0 +1,82 @@
+//! Shared helpers: the binary, ../shared/testdata, and reference tools that must exist in CI.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// ../shared/testdata beside the workspace.
+pub fn testdata() -> PathBuf {
+    workspace().join("../shared/testdata")
+}
+
+/// Every file under testdata/`kind` whose name ends with `suffix`, sorted.
+pub fn testdata_files(kind: &str, suffix: &str) -> Vec<PathBuf> {
+    let dir = testdata().join(kind);
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (is ../shared beside the workspace?)",
+                dir.display()
+            )
+        })
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no {suffix} files in {}", dir.display());
+    v
+}
+
+/// True under CI, where a missing reference tool must fail the test instead of skipping it.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Whether `tool` can run. Under CI a missing tool panics; elsewhere the test prints why it
+/// skips and returns false.
+pub fn require_tool(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        if in_ci() {
+            panic!("reference tool {tool} is missing under CI: .ci/run must install it");
+        }
+        eprintln!("SKIP: {tool} not installed (tests/setup.sh installs it)");
+    }
+    found
+}
+
+/// The boardproof binary.
+pub fn bp() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_boardproof"))
+}
+
+/// Runs boardproof with `args`, returning its output.
+pub fn run(args: &[&str]) -> Output {
+    bp().args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run boardproof")
+}
+
+/// Exit code of an output (-1 when killed by a signal).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
