@@ -10,4 +10,5 @@ mod pci_names;
 mod scan;
 mod schema;
 mod smbios_dmidecode;
+mod snapshot;
 mod util;

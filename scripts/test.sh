@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The test command the README gives: installs the reference tools the tests need, checks
+# formatting and lints, runs every test, and builds the fuzz targets.
+#
+# Tests compare boardproof live with dmidecode and lspci and read ../shared/testdata. With
+# CI=true a missing reference tool fails its test instead of skipping it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-test-deps.sh
+[ -d ../shared/testdata ] || { echo "test.sh: ../shared/testdata is missing (clone shared beside this repo)" >&2; exit 2; }
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
+# Fuzz targets must keep compiling; running them is `cargo +nightly fuzz run TARGET`
+# (docs/fuzzing.md). A plain build works on the pinned stable toolchain.
+cargo build --manifest-path fuzz/Cargo.toml --locked --bins
+# Benches must keep compiling; their figures are in docs/performance.md.
+cargo bench --workspace --locked --no-run
