@@ -194,4 +194,8 @@ pub struct ScanResult {
     pub manifest_report: Option<Report>,
     /// How each source ended on this scan.
     pub sources: Vec<crate::SourceReport>,
+    /// Things the operator must look at that are not findings (e.g. a first scan in a store
+    /// that already holds baselines of other host keys: did this host's identity change?).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }

@@ -81,14 +81,18 @@ impl HostIdentity {
         }
     }
 
-    /// A key that names this host in a store: the SMBIOS UUID, else the machine-id, else the
+    /// A key that names this host in a store: the machine-id, else the SMBIOS UUID, else the
     /// hostname. It labels stored scans; it proves nothing.
+    ///
+    /// The machine-id comes first on purpose: it belongs to the installed system, not to the
+    /// hardware being checked. Keyed by the SMBIOS UUID, a swapped mainboard would look like
+    /// a new host and get a fresh baseline instead of findings.
     pub fn store_key(&self) -> String {
-        if let Some(u) = &self.uuid {
-            return format!("smbios-uuid:{u}");
-        }
         if let Some(m) = &self.host.machine_id {
             return format!("machine-id:{m}");
+        }
+        if let Some(u) = &self.uuid {
+            return format!("smbios-uuid:{u}");
         }
         format!(
             "hostname:{}",

@@ -75,6 +75,7 @@ impl Envelope {
 
     /// The one byte form boardproof writes.
     pub fn to_canonical_bytes(&self) -> Vec<u8> {
+        // An envelope is strings only, which serde_json always encodes; the fallback is dead.
         let mut out = serde_json::to_vec(self).unwrap_or_default();
         out.push(b'\n');
         out

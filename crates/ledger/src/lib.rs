@@ -57,6 +57,15 @@ pub enum Error {
         /// Expected.
         expected: &'static str,
     },
+    /// A document could not be encoded as JSON (not expected for boardproof's own types, but
+    /// never signed as empty bytes if it happens).
+    #[error("encoding {what} as JSON: {source}")]
+    Encode {
+        /// What was being encoded.
+        what: &'static str,
+        /// serde_json's error.
+        source: serde_json::Error,
+    },
     /// The payload is not a valid document.
     #[error(transparent)]
     Model(#[from] boardproof_evidence::Error),

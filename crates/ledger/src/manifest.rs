@@ -28,9 +28,12 @@ pub fn build(ev: &Evidence, creator: &str, key: &SigningKey, now: &str) -> Manif
 }
 
 /// Signs a manifest into canonical envelope bytes.
-pub fn sign(m: &Manifest, key: &SigningKey) -> Vec<u8> {
-    let payload = serde_json::to_vec(m).unwrap_or_default();
-    Envelope::sign(MANIFEST_PAYLOAD_TYPE, &payload, key).to_canonical_bytes()
+pub fn sign(m: &Manifest, key: &SigningKey) -> Result<Vec<u8>, Error> {
+    let payload = serde_json::to_vec(m).map_err(|source| Error::Encode {
+        what: "manifest",
+        source,
+    })?;
+    Ok(Envelope::sign(MANIFEST_PAYLOAD_TYPE, &payload, key).to_canonical_bytes())
 }
 
 /// Opens a manifest file's bytes: canonical envelope, signature by `key`, payload type, schema.

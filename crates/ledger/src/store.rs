@@ -161,6 +161,21 @@ impl Store {
         }
     }
 
+    /// Host keys other than `host_key` that have a current baseline, in key order.
+    pub fn other_baseline_hosts(&self, host_key: &str) -> Result<Vec<String>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT host_key FROM baselines
+                 WHERE host_key != ?1 AND superseded_by IS NULL ORDER BY host_key",
+            )
+            .map_err(self.db())?;
+        let rows = stmt
+            .query_map(params![host_key], |r| r.get::<_, String>(0))
+            .map_err(self.db())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.db())
+    }
+
     /// The current baseline of `host_key`.
     pub fn baseline(&self, host_key: &str) -> Result<Option<Baseline>, Error> {
         let row = self

@@ -43,7 +43,7 @@ pub fn create(
         &sk,
         &boardproof_collect::now_rfc3339(),
     );
-    let bytes = manifest::sign(&m, &sk);
+    let bytes = manifest::sign(&m, &sk)?;
     super::write_atomic(out, &bytes, force)?;
     let mut s = format!(
         "manifest written to {}\nhost: {}\nsigned by key {}\n",

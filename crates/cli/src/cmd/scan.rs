@@ -46,6 +46,18 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     let evidence_json = serde_json::to_string(&ev)?;
     let reference = Reference::from_evidence(&ev);
     let baseline = store.baseline(&host_key)?;
+    let mut warnings = Vec::new();
+    if baseline.is_none() {
+        let others = store.other_baseline_hosts(&host_key)?;
+        if !others.is_empty() {
+            warnings.push(format!(
+                "this store has no baseline for {host_key} but has baselines for {}: if that \
+                 was this server, its identity (machine-id) changed and this scan was NOT \
+                 compared with it; check with `boardproof history`",
+                others.join(", ")
+            ));
+        }
+    }
 
     let manifest_report = manifest
         .as_ref()
@@ -107,7 +119,11 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         baseline_report,
         manifest_report,
         sources: ev.sources.clone(),
+        warnings,
     };
+    for w in &result.warnings {
+        eprintln!("boardproof: warning: {w}");
+    }
     if o.json {
         output::print(&output::json(&result)?)?;
     } else {

@@ -4,7 +4,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::fixture::{Machine, Pci};
-use crate::util::{bp, code, run, stderr, stdout};
+use crate::util::{bp, code, run, stderr, stdout, testdata};
 
 fn scan(store: &str, root: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
     let mut args = vec!["scan", "--store", store, "--root", root, "--json"];
@@ -79,6 +79,45 @@ fn first_scan_records_baseline_then_compares() {
     );
     let text = stdout(&run(&["history", "--store", s]));
     assert!(text.contains("SMBus controller enabled in BIOS"), "{text}");
+}
+
+#[test]
+fn a_swapped_mainboard_is_findings_not_a_new_host() {
+    let m = Machine::golden();
+    m.smbios_from_dump(&testdata().join("smbios/siderolabs-SuperMicro-Quad-Opteron.dump"));
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path().to_str().unwrap();
+    let (c, v, e) = scan(s, &m.root_str(), &[]);
+    assert_eq!(
+        (c, &v["action"]),
+        (0, &serde_json::json!("baseline-recorded")),
+        "{e}"
+    );
+
+    // Another board (other SMBIOS UUID and serials) under the same installed system.
+    m.smbios_from_dump(&testdata().join("smbios/siderolabs-Dell-PowerEdge-R630-Dual-Xeon.dump"));
+    let (c, v, e) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 1, "{e}");
+    assert_eq!(v["action"], "compared");
+    let subjects: Vec<String> = v["baseline_report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(subjects.iter().any(|s| s.contains("uuid")), "{subjects:?}");
+
+    // A new machine-id: recorded as a new host, but never silently.
+    m.file("etc/machine-id", "fedcba9876543210fedcba9876543210\n");
+    let (c, v, e) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 0, "{e}");
+    assert_eq!(v["action"], "baseline-recorded");
+    let w = v["warnings"][0].as_str().unwrap();
+    assert!(
+        w.contains("machine-id:0123456789abcdef0123456789abcdef"),
+        "{w}"
+    );
+    assert!(e.contains("warning:") && e.contains("NOT compared"), "{e}");
 }
 
 #[test]

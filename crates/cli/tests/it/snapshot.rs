@@ -25,7 +25,10 @@ fn snapshot_of_this_host_collects_like_the_host() {
     let host = collect(None, &work.path().join("host.json"));
     let copy = collect(Some(&snap), &work.path().join("snap.json"));
     for key in ["components", "acpi_tables", "smbios"] {
-        assert_eq!(host[key], copy[key], "{key} differs between host and snapshot");
+        assert_eq!(
+            host[key], copy[key],
+            "{key} differs between host and snapshot"
+        );
     }
     let status = |v: &serde_json::Value| -> Vec<(String, String)> {
         v["sources"]
