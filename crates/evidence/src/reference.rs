@@ -81,6 +81,25 @@ impl HostIdentity {
         }
     }
 
+    /// The hardware as people name it: "Dell Inc. PowerEdge R630 serial X uuid Y", or the
+    /// store key when the firmware gives no SMBIOS identity.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            self.manufacturer.clone(),
+            self.product.clone(),
+            self.serial.as_ref().map(|s| format!("serial {s}")),
+            self.uuid.as_ref().map(|u| format!("uuid {u}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if parts.is_empty() {
+            self.store_key()
+        } else {
+            parts.join(" ")
+        }
+    }
+
     /// A key that names this host in a store: the machine-id, else the SMBIOS UUID, else the
     /// hostname. It labels stored scans; it proves nothing.
     ///

@@ -140,14 +140,15 @@ pub fn compare(expected: &[Component], observed: &[Component], out: &mut Outcome
     }
     for (e, o) in &m.changed {
         let (want, got) = (&expected[*e], &observed[*o]);
-        let mut keys: Vec<&str> = want
+        let keys: Vec<&str> = want
             .identity
             .keys()
             .chain(got.identity.keys())
             .map(String::as_str)
             .filter(|k| want.identity.get(*k) != got.identity.get(*k))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .collect();
-        keys.dedup();
         out.findings.push(finding(
             FindingKind::ComponentChanged,
             Severity::High,
@@ -155,10 +156,11 @@ pub fn compare(expected: &[Component], observed: &[Component], out: &mut Outcome
             Some(want.identity_text()),
             Some(got.identity_text()),
             format!(
-                "{} at {} has a different identity ({} differ): swapped or reprogrammed",
+                "{} at {} has a different identity ({} {}): swapped or reprogrammed",
                 got.class.as_str(),
                 got.location,
-                keys.join(", ")
+                keys.join(", "),
+                if keys.len() == 1 { "differs" } else { "differ" }
             ),
         ));
     }

@@ -46,7 +46,9 @@ pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
     modules(reference, ev, &mut out);
     acpi(reference, ev, &mut out);
     tpm(reference, ev, &mut out);
-    out.findings.sort();
+    // Most severe first; the full order makes equal inputs give byte-equal reports.
+    out.findings
+        .sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.cmp(b)));
     out
 }
 

@@ -48,7 +48,7 @@ pub fn create(
     let mut s = format!(
         "manifest written to {}\nhost: {}\nsigned by key {}\n",
         out.display(),
-        m.host.store_key(),
+        m.host.describe(),
         m.created_by.key_id
     );
     s.push_str(&format!(
@@ -103,7 +103,7 @@ pub fn show(path: &Path, pubkey: Option<&Path>, json: bool) -> anyhow::Result<Ou
             m.created_at,
             m.created_by.name,
             m.created_by.key_id,
-            m.host.store_key()
+            m.host.describe()
         );
         let mut t = output::table(&["class", "location", "identity"]);
         for c in &m.reference.inventory.components {
