@@ -15,38 +15,34 @@ pub fn decode_path(path: &Path) -> anyhow::Result<Smbios> {
     let (ep_path, table_path): (Option<PathBuf>, PathBuf) = if path.is_dir() {
         (Some(path.join("smbios_entry_point")), path.join("DMI"))
     } else {
-        let head = read_capped(path)?;
-        let anchored = [b"_SM_".as_slice(), b"_SM3_", b"_DMI_"]
-            .iter()
-            .any(|a| head.starts_with(a));
-        if anchored {
-            (None, path.to_owned())
-        } else {
-            let sibling = path.with_file_name("smbios_entry_point");
-            if !sibling.exists() {
-                anyhow::bail!(
-                    "{}: no SMBIOS entry point at offset 0x0, and no smbios_entry_point beside \
-                     it (expected a `dmidecode --dump-bin` file or the sysfs DMI table)",
-                    path.display()
-                );
-            }
-            (Some(sibling), path.to_owned())
-        }
+        (None, path.to_owned())
     };
     let table_bytes = read_capped(&table_path)?;
     let name = table_path.display().to_string();
-    match ep_path {
-        None => {
+    let anchored = [b"_SM_".as_slice(), b"_SM3_", b"_DMI_"]
+        .iter()
+        .any(|a| table_bytes.starts_with(a));
+    let ep_path = match ep_path {
+        Some(p) => p,
+        None if anchored => {
             let (ep, table) = smbios::from_dump(&table_bytes).with_context(|| name.clone())?;
-            Ok(boardproof_collect::smbios::inventory(&ep, &table))
+            return Ok(boardproof_collect::smbios::inventory(&ep, &table));
         }
-        Some(ep_path) => {
-            let ep_bytes = read_capped(&ep_path)?;
-            let (ep, table) = smbios::from_sysfs(&ep_bytes, &table_bytes)
-                .with_context(|| ep_path.display().to_string())?;
-            Ok(boardproof_collect::smbios::inventory(&ep, &table))
+        None => {
+            let sibling = path.with_file_name("smbios_entry_point");
+            if !sibling.exists() {
+                anyhow::bail!(
+                    "{name}: no SMBIOS entry point at offset 0x0, and no smbios_entry_point \
+                     beside it (expected a `dmidecode --dump-bin` file or the sysfs DMI table)"
+                );
+            }
+            sibling
         }
-    }
+    };
+    let ep_bytes = read_capped(&ep_path)?;
+    let (ep, table) = smbios::from_sysfs(&ep_bytes, &table_bytes)
+        .with_context(|| ep_path.display().to_string())?;
+    Ok(boardproof_collect::smbios::inventory(&ep, &table))
 }
 
 fn type_name(t: u8) -> &'static str {

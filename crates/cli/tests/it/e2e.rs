@@ -478,4 +478,26 @@ fn this_host_collect_manifest_verify() {
     assert_eq!(code(&run(&["collect", "--out", ev2.to_str().unwrap()])), 0);
     let (c, r) = verify_json(&ev2, &man, &k);
     assert_eq!(c, 0, "{r}");
+
+    // The same evidence with one PCI device added: a copy of the host's first PCI function
+    // placed behind a new port.
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&ev).unwrap()).unwrap();
+    let comps = doc["components"].as_array_mut().unwrap();
+    let mut extra = comps
+        .iter()
+        .find(|c| c["class"] == "pci")
+        .expect("this host has PCI devices")
+        .clone();
+    extra["location"] = serde_json::json!("pci0000:00/1f.7");
+    extra["identity"]["device"] = serde_json::json!("11e8");
+    comps.push(extra);
+    let ev3 = work.path().join("host-plus-one.json");
+    std::fs::write(&ev3, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let (c, r) = verify_json(&ev3, &man, &k);
+    assert_eq!(c, 1, "{r}");
+    assert_eq!(kinds(&r), vec!["component-added"], "{r}");
+    assert!(r["findings"][0]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("1f.7"));
 }

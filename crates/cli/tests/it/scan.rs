@@ -130,6 +130,31 @@ fn scan_of_this_host_twice_is_clean() {
     let (c, v, e) = scan(s, "/", &[]);
     assert_eq!(c, 0, "{e} {v}");
     assert_eq!(v["baseline_report"]["verdict"], "verified");
+    // SMBIOS and TPM are reported as exactly what this machine has: unavailable with a reason
+    // where it has none (the Firecracker VMs this runs on), ok where it has them.
+    let status = |name: &str| {
+        v["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} source in {v}"))
+            .clone()
+    };
+    let has_smbios = std::path::Path::new("/sys/firmware/dmi/tables/DMI").exists();
+    let has_tpm = std::fs::read_dir("/sys/class/tpm").is_ok_and(|d| {
+        d.filter_map(Result::ok)
+            .any(|e| e.file_name().to_string_lossy().starts_with("tpm"))
+    });
+    for (name, present) in [("smbios", has_smbios), ("tpm", has_tpm)] {
+        let st = status(name);
+        if present {
+            assert_eq!(st["status"], "ok", "{st}");
+        } else {
+            assert_eq!(st["status"], "unavailable", "{st}");
+            assert!(st["reason"].as_str().is_some_and(|r| !r.is_empty()), "{st}");
+        }
+    }
     // The default store location is used when --store is not given.
     let data = tempfile::tempdir().unwrap();
     let o = bp()

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Measures the figures in docs/performance.md on this machine, boardproof beside the reference
+# tools in the same run. Prints markdown; paste it into docs/performance.md with the date and
+# the machine.
+#
+#   scripts/perf.sh            # all of it (about 5 minutes on 2 cores)
+#
+# Needs hyperfine, dmidecode, pciutils and usbutils (scripts/install-test-deps.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+testdata=../shared/testdata/smbios
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+cargo build --release --locked -q
+bp=target/release/boardproof
+
+echo "## Machine"
+echo
+echo "- $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "- $(uname -sr); $(dmidecode --version 2>/dev/null | sed 's/^/dmidecode /'), $(lspci --version), $(lsusb --version 2>&1 | head -1), $(hyperfine --version)"
+echo
+
+echo "## smbios decode vs dmidecode --from-dump (whole process, output to /dev/null)"
+echo
+echo "| file | bytes | boardproof mean ± σ | dmidecode mean ± σ | ratio |"
+echo "|---|---:|---:|---:|---:|"
+for f in "$testdata"/*.dump; do
+  name=$(basename "$f")
+  hyperfine -N --warmup 20 --min-runs 200 --ignore-failure \
+    --export-json "$out/$name.json" \
+    "$bp smbios decode $f" "dmidecode --from-dump $f" >/dev/null 2>&1
+  python3 - "$out/$name.json" "$name" "$(stat -c %s "$f")" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+ours, theirs = r[0], r[1]
+us = lambda x: f"{x * 1e6:.0f} µs"
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {us(ours['mean'])} ± {us(ours['stddev'])} | "
+      f"{us(theirs['mean'])} ± {us(theirs['stddev'])} | {ours['mean'] / theirs['mean']:.2f} |")
+EOF
+done
+echo
+
+echo "## collect vs dmidecode + lspci -vvv + lsusb -v (this host, whole process)"
+echo
+hyperfine -N --warmup 3 --min-runs 20 --ignore-failure --export-json "$out/collect.json" \
+  "$bp collect --out $out/ev.json" \
+  "dmidecode" "lspci -vvv" "lsusb -v" >/dev/null 2>&1
+python3 - "$out/collect.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+ms = lambda x: f"{x * 1e3:.1f} ms"
+print("| command | mean ± σ | exit codes seen |")
+print("|---|---:|---|")
+for x in r:
+    codes = sorted(set(x.get("exit_codes", [])))
+    print(f"| `{x['command'].replace(sys.argv[1].rsplit('/', 1)[0], '$TMP')}` | {ms(x['mean'])} ± {ms(x['stddev'])} | {codes} |")
+total = sum(x["mean"] for x in r[1:])
+print(f"| sum of the three reference tools | {ms(total)} | |")
+print()
+print(f"collect / sum = {r[0]['mean'] / total:.2f}")
+EOF
+echo
+
+echo "## criterion"
+echo
+cargo bench --locked -q -p boardproof-verify --bench verify -- --noplot 2>/dev/null \
+  | grep -E "^(verify/|smbios-decode/)|time:|thrpt:" || true
+cargo bench --locked -q -p boardproof-collect --bench smbios -- --noplot 2>/dev/null \
+  | grep -E "^(verify/|smbios-decode/)|time:|thrpt:" || true
