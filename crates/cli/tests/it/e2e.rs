@@ -65,6 +65,34 @@ fn kinds(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// A golden machine (optionally with an SMBIOS table), its evidence and a manifest of it.
+struct Signed {
+    m: Machine,
+    work: tempfile::TempDir,
+    ev: std::path::PathBuf,
+    k: Keys,
+    man: std::path::PathBuf,
+}
+
+fn signed_golden(smbios_dump: Option<&str>) -> Signed {
+    let m = Machine::golden();
+    if let Some(d) = smbios_dump {
+        m.smbios_from_dump(&testdata().join("smbios").join(d));
+    }
+    let work = tempfile::tempdir().unwrap();
+    let ev = work.path().join("golden.json");
+    m.collect(&ev);
+    let k = keys();
+    let man = manifest_for(&ev, &k);
+    Signed {
+        m,
+        work,
+        ev,
+        k,
+        man,
+    }
+}
+
 #[test]
 fn golden_verifies_and_an_added_device_is_found() {
     let m = Machine::golden();
@@ -144,12 +172,13 @@ fn golden_verifies_and_an_added_device_is_found() {
 
 #[test]
 fn an_added_bridge_that_renumbers_buses_is_one_finding() {
-    let m = Machine::golden();
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("golden.json");
-    m.collect(&ev);
-    let k = keys();
-    let man = manifest_for(&ev, &k);
+    let Signed {
+        m,
+        work,
+        ev,
+        k,
+        man,
+    } = signed_golden(None);
 
     // A bridge at 00:1b.0 takes bus 01: every device behind 1c.0 and 1d.0 moves one bus up.
     let rebuilt = Machine::new();
@@ -291,12 +320,13 @@ fn an_added_bridge_that_renumbers_buses_is_one_finding() {
 
 #[test]
 fn no_single_changed_byte_of_a_manifest_verifies() {
-    let m = Machine::golden();
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("golden.json");
-    m.collect(&ev);
-    let k = keys();
-    let man = manifest_for(&ev, &k);
+    let Signed {
+        m: _m,
+        work,
+        ev,
+        k,
+        man,
+    } = signed_golden(None);
     let (c, _) = verify_json(&ev, &man, &k);
     assert_eq!(c, 0);
     let bytes = std::fs::read(&man).unwrap();
@@ -382,13 +412,13 @@ fn wrong_key_and_unreadable_evidence_exit_2() {
 
 #[test]
 fn swapped_disk_and_changed_bios_are_named() {
-    let m = Machine::golden();
-    m.smbios_from_dump(&testdata().join("smbios/siderolabs-Dell-PowerEdge-R630-Dual-Xeon.dump"));
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("golden.json");
-    m.collect(&ev);
-    let k = keys();
-    let man = manifest_for(&ev, &k);
+    let Signed {
+        m,
+        work,
+        ev: _,
+        k,
+        man,
+    } = signed_golden(Some("siderolabs-Dell-PowerEdge-R630-Dual-Xeon.dump"));
     m.file(
         "sys/devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/serial",
         "S4EWNX0R999999\n",
@@ -429,12 +459,13 @@ fn swapped_disk_and_changed_bios_are_named() {
 
 #[test]
 fn changed_module_and_acpi_table_and_missing_source() {
-    let m = Machine::golden();
-    let work = tempfile::tempdir().unwrap();
-    let ev = work.path().join("golden.json");
-    m.collect(&ev);
-    let k = keys();
-    let man = manifest_for(&ev, &k);
+    let Signed {
+        m,
+        work,
+        ev: _,
+        k,
+        man,
+    } = signed_golden(None);
     m.file(
         "lib/modules/6.1.0-test-amd64/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko",
         b"\x7fELF fake e1000e module body + implant",

@@ -21,6 +21,16 @@ pub struct Pci<'a> {
     pub revision: u8,
 }
 
+/// An SMBus controller at 00:1f.3: a typical "enabled in setup" addition.
+pub const SMBUS: Pci<'static> = Pci {
+    path: &["pci0000:00", "0000:00:1f.3"],
+    vendor: 0x8086,
+    device: 0xa1a3,
+    class: 0x0c0500,
+    subsystem: (0x15d9, 0x095d),
+    revision: 0x09,
+};
+
 impl Machine {
     pub fn new() -> Self {
         let m = Machine {

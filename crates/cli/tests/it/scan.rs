@@ -3,7 +3,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::fixture::{Machine, Pci};
+use crate::fixture::{Machine, SMBUS};
 use crate::util::{bp, code, run, stderr, stdout, testdata};
 
 fn scan(store: &str, root: &str, extra: &[&str]) -> (i32, serde_json::Value, String) {
@@ -27,14 +27,7 @@ fn first_scan_records_baseline_then_compares() {
     assert_eq!(v["action"], "compared");
     assert_eq!(v["baseline_report"]["verdict"], "verified");
 
-    m.pci(&Pci {
-        path: &["pci0000:00", "0000:00:1f.3"],
-        vendor: 0x8086,
-        device: 0xa1a3,
-        class: 0x0c0500,
-        subsystem: (0x15d9, 0x095d),
-        revision: 0x09,
-    });
+    m.pci(&SMBUS);
     let (c, v, _) = scan(s, &m.root_str(), &[]);
     assert_eq!(c, 1);
     assert_eq!(
@@ -172,14 +165,7 @@ fn a_kill_during_accept_leaves_the_previous_baseline() {
     let store = tempfile::tempdir().unwrap();
     let s = store.path().to_str().unwrap();
     assert_eq!(scan(s, &m.root_str(), &[]).0, 0);
-    m.pci(&Pci {
-        path: &["pci0000:00", "0000:00:1f.3"],
-        vendor: 0x8086,
-        device: 0xa1a3,
-        class: 0x0c0500,
-        subsystem: (0x15d9, 0x095d),
-        revision: 0x09,
-    });
+    m.pci(&SMBUS);
     // Pause inside the write transaction, then kill -9.
     let mut child = bp()
         .args([
