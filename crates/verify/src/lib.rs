@@ -67,6 +67,26 @@ pub fn report(outcome: Outcome, reference: String) -> Report {
     }
 }
 
+/// Indexes `items` by `key` and by how many items with the same key came before, so that a
+/// duplicated key (two SMBIOS structures with one handle, two tables with one name) is
+/// compared copy by copy instead of one copy hiding the other.
+pub(crate) fn by_occurrence<'a, T: 'a, K: Ord + Clone>(
+    items: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&'a T) -> K,
+) -> BTreeMap<(K, usize), &'a T> {
+    let mut seen: BTreeMap<K, usize> = BTreeMap::new();
+    items
+        .into_iter()
+        .map(|t| {
+            let k = key(t);
+            let n = seen.entry(k.clone()).or_default();
+            let idx = *n;
+            *n += 1;
+            ((k, idx), t)
+        })
+        .collect()
+}
+
 pub(crate) fn finding(
     kind: FindingKind,
     severity: Severity,
@@ -129,15 +149,9 @@ fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
 }
 
 fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
-    let expected: BTreeMap<&str, _> = reference
-        .inventory
-        .kernel_modules
-        .iter()
-        .map(|m| (m.name.as_str(), m))
-        .collect();
-    let mut seen = std::collections::BTreeSet::new();
-    for m in &ev.inventory.kernel_modules {
-        seen.insert(m.name.as_str());
+    let expected = by_occurrence(&reference.inventory.kernel_modules, |m| m.name.as_str());
+    let observed = by_occurrence(&ev.inventory.kernel_modules, |m| m.name.as_str());
+    for (key, m) in &observed {
         let describe = |k: &boardproof_evidence::KernelModule| {
             let sig = serde_json::to_string(&k.signature).unwrap_or_default();
             format!(
@@ -145,7 +159,7 @@ fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
                 k.sha256.as_deref().unwrap_or("none")
             )
         };
-        match expected.get(m.name.as_str()) {
+        match expected.get(key) {
             None => out.findings.push(finding(
                 FindingKind::KernelModuleUnknown,
                 Severity::High,
@@ -177,8 +191,8 @@ fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
     }
     let not_loaded: Vec<&str> = expected
         .keys()
-        .filter(|k| !seen.contains(*k))
-        .copied()
+        .filter(|k| !observed.contains_key(*k))
+        .map(|k| k.0)
         .collect();
     if !not_loaded.is_empty() {
         out.notes.push(format!(
@@ -190,18 +204,8 @@ fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
 }
 
 fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
-    let want: BTreeMap<&str, _> = reference
-        .inventory
-        .acpi_tables
-        .iter()
-        .map(|t| (t.name.as_str(), t))
-        .collect();
-    let got: BTreeMap<&str, _> = ev
-        .inventory
-        .acpi_tables
-        .iter()
-        .map(|t| (t.name.as_str(), t))
-        .collect();
+    let want = by_occurrence(&reference.inventory.acpi_tables, |t| t.name.as_str());
+    let got = by_occurrence(&ev.inventory.acpi_tables, |t| t.name.as_str());
     let label = |t: &boardproof_evidence::AcpiTable| {
         format!(
             "{} oem={} table={} rev={} sha256={}",
@@ -212,8 +216,9 @@ fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
             t.sha256
         )
     };
-    for (name, w) in &want {
-        match got.get(name) {
+    for (key, w) in &want {
+        let name = key.0;
+        match got.get(key) {
             None => out.findings.push(finding(
                 FindingKind::AcpiTableRemoved,
                 Severity::Medium,
@@ -233,8 +238,9 @@ fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
             Some(_) => {}
         }
     }
-    for (name, g) in &got {
-        if !want.contains_key(name) {
+    for (key, g) in &got {
+        let name = key.0;
+        if !want.contains_key(key) {
             out.findings.push(finding(
                 FindingKind::AcpiTableAdded,
                 Severity::Critical,

@@ -12,7 +12,7 @@ use boardproof_evidence::{FindingKind, Handled, Severity, Smbios, SmbiosStructur
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{finding, Outcome};
+use crate::{by_occurrence, finding, Outcome};
 
 /// Types whose contents change without any change to the server.
 const VOLATILE_TYPES: [u8; 5] = [15, 18, 23, 32, 33];
@@ -84,12 +84,12 @@ fn diff_handled<T: Serialize + PartialEq>(
     got: &[Handled<T>],
     out: &mut Outcome,
 ) {
-    let g: BTreeMap<u16, &T> = got.iter().map(|h| (h.handle, &h.record)).collect();
-    for w in want {
-        if let Some(r) = g.get(&w.handle) {
-            if *r != &w.record {
+    let g = by_occurrence(got, |h| h.handle);
+    for (key, w) in by_occurrence(want, |h| h.handle) {
+        if let Some(r) = g.get(&key) {
+            if r.record != w.record {
                 let subject = format!("{} (type {t}) handle {:#06x}", type_name(t), w.handle);
-                diff_record(&subject, &w.record, *r, out);
+                diff_record(&subject, &w.record, &r.record, out);
             }
         }
         // A missing structure is reported by the structure comparison.
@@ -123,21 +123,14 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
     let decoded_end = out.findings.len();
 
     let compared = |s: &&SmbiosStructure| !VOLATILE_TYPES.contains(&s.kind);
-    let gw: BTreeMap<(u8, u16), &SmbiosStructure> = g
-        .structures
-        .iter()
-        .filter(compared)
-        .map(|s| (structure_key(s), s))
-        .collect();
-    let ww: BTreeMap<(u8, u16), &SmbiosStructure> = w
-        .structures
-        .iter()
-        .filter(compared)
-        .map(|s| (structure_key(s), s))
-        .collect();
-    for (k, s) in &ww {
+    // Handles are unique in a well-formed table; hostile firmware may repeat one, so every
+    // copy is compared (by occurrence), never only the last.
+    let gw = by_occurrence(g.structures.iter().filter(compared), structure_key);
+    let ww = by_occurrence(w.structures.iter().filter(compared), structure_key);
+    for (key, s) in &ww {
+        let k = &key.0;
         let subject = format!("{} (type {}) handle {:#06x}", type_name(k.0), k.0, k.1);
-        match gw.get(k) {
+        match gw.get(key) {
             None => out.findings.push(finding(
                 FindingKind::PlatformChanged,
                 Severity::Medium,
@@ -166,8 +159,9 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
             Some(_) => {}
         }
     }
-    for (k, s) in &gw {
-        if !ww.contains_key(k) {
+    for (key, s) in &gw {
+        let k = &key.0;
+        if !ww.contains_key(key) {
             let subject = format!("{} (type {}) handle {:#06x}", type_name(k.0), k.0, k.1);
             out.findings.push(finding(
                 FindingKind::PlatformChanged,
