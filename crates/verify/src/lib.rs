@@ -106,8 +106,9 @@ pub(crate) fn finding(
 }
 
 fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
-    for want in &reference.sources {
-        let got = ev.source(&want.name);
+    let observed = by_occurrence(&ev.sources, |s| s.name.as_str());
+    for (key, want) in by_occurrence(&reference.sources, |s| s.name.as_str()) {
+        let got = observed.get(&key).copied();
         match (want.status, got) {
             (SourceStatus::Ok, Some(g)) if g.status == SourceStatus::Ok => {}
             (SourceStatus::Ok, got) => {

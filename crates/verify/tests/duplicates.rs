@@ -99,3 +99,22 @@ fn repeated_acpi_table_names_are_compared_copy_by_copy() {
         vec![FindingKind::AcpiTableAdded]
     );
 }
+
+#[test]
+fn a_repeated_source_name_is_compared_copy_by_copy() {
+    use boardproof_evidence::{SourceReport, SourceStatus};
+    let src = |status| SourceReport {
+        name: "i2c".into(),
+        status,
+        reason: None,
+        items: 0,
+        notes: Vec::new(),
+    };
+    let mut golden = evidence(Inventory::default());
+    golden.sources = vec![src(SourceStatus::Unavailable), src(SourceStatus::Ok)];
+    let r = Reference::from_evidence(&golden);
+    assert!(kinds(&r, &golden).is_empty());
+    let mut now = golden.clone();
+    now.sources[1].status = SourceStatus::Error;
+    assert_eq!(kinds(&r, &now), vec![FindingKind::SourceMissing]);
+}
