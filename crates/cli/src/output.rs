@@ -13,13 +13,53 @@ pub fn table(header: &[&str]) -> Table {
     } else {
         presets::ASCII_BORDERS_ONLY_CONDENSED
     };
+    // Wrapping to the terminal's width only makes sense on a terminal; piped output keeps
+    // whole lines (and skips comfy-table's costly width search, most of `smbios decode`'s time).
+    let arrangement = if std::io::stdout().is_terminal() {
+        ContentArrangement::Dynamic
+    } else {
+        ContentArrangement::Disabled
+    };
     t.load_preset(preset)
-        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_content_arrangement(arrangement)
         .set_header(header.iter().copied());
     if !colour() {
         t.force_no_tty();
     }
     t
+}
+
+/// A long listing as aligned columns under a header line.
+///
+/// Written here rather than with comfy-table because a table of a few hundred rows costs
+/// comfy-table ~10 million instructions (per-cell wrapping and alignment), which made
+/// `smbios decode` slower than dmidecode; plain padding is all a listing needs.
+pub fn listing(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let start = out.len();
+        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            out.push_str(cell);
+            let pad = w.saturating_sub(cell.chars().count());
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.truncate(out[start..].trim_end().len() + start);
+        out.push('\n');
+    };
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
 }
 
 /// Colour only on a terminal, and never with NO_COLOR set.

@@ -8,6 +8,9 @@
 //! order in which sysfs listed them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+
+use rustc_hash::FxHasher;
 
 use boardproof_evidence::{Component, ComponentClass, FindingKind, Severity};
 
@@ -30,8 +33,33 @@ pub struct Matching {
 
 type Identity<'a> = (ComponentClass, &'a BTreeMap<String, String>);
 
-fn sorted(side: &[Component]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..side.len()).collect();
+/// A cheap key for pass 1: class and location hashed. Equal components have equal keys; a
+/// key match is confirmed by comparing the components in full.
+fn location_key(c: &Component) -> u64 {
+    let mut h = FxHasher::default();
+    c.class.hash(&mut h);
+    c.location.hash(&mut h);
+    h.finish()
+}
+
+/// Same class, location and identity (description and attributes are never compared).
+fn same(a: &Component, b: &Component) -> bool {
+    a.class == b.class && a.location == b.location && a.identity == b.identity
+}
+
+fn keyed(side: &[Component]) -> Vec<(u64, usize)> {
+    let mut v: Vec<(u64, usize)> = side
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (location_key(c), i))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Sorts a subset of one side by (class, location, identity), so that passes 2 and 3 pair
+/// leftovers the same way whatever order sysfs listed them in.
+fn sorted(side: &[Component], mut idx: Vec<usize>) -> Vec<usize> {
     idx.sort_by(|&a, &b| {
         let (x, y) = (&side[a], &side[b]);
         (x.class, &x.location, &x.identity).cmp(&(y.class, &y.location, &y.identity))
@@ -42,37 +70,52 @@ fn sorted(side: &[Component]) -> Vec<usize> {
 /// Matches `expected` against `observed`.
 pub fn match_components(expected: &[Component], observed: &[Component]) -> Matching {
     let mut m = Matching::default();
-    let exp = sorted(expected);
-    let obs = sorted(observed);
     let mut obs_used = vec![false; observed.len()];
-    let mut left: Vec<usize> = Vec::new();
+    let mut exp_left: Vec<usize> = Vec::new();
 
-    // Pass 1: identity + location.
-    let mut by_both: HashMap<(Identity<'_>, &str), Vec<usize>> = HashMap::new();
-    for &o in obs.iter().rev() {
-        let c = &observed[o];
-        by_both
-            .entry(((c.class, &c.identity), c.location.as_str()))
-            .or_default()
-            .push(o);
-    }
-    for &e in &exp {
-        let c = &expected[e];
-        match by_both
-            .get_mut(&((c.class, &c.identity), c.location.as_str()))
-            .and_then(Vec::pop)
-        {
-            Some(o) => {
-                obs_used[o] = true;
-                m.exact.push((e, o));
-            }
-            None => left.push(e),
+    // Pass 1: identity + location. Both sides sorted by location key and merged; within a
+    // run of equal keys, each expected component takes the first fully equal observed one.
+    // Equal components are interchangeable, so which copy pairs with which does not matter.
+    // This pass does almost all the work on a clean server, hence no per-string hashing.
+    let (ek, ok) = (keyed(expected), keyed(observed));
+    let mut j = 0;
+    let mut i = 0;
+    while i < ek.len() {
+        let key = ek[i].0;
+        let i_end = i + ek[i..].iter().take_while(|(k, _)| *k == key).count();
+        while j < ok.len() && ok[j].0 < key {
+            j += 1;
         }
+        let j_end = j + ok[j..].iter().take_while(|(k, _)| *k == key).count();
+        for &(_, e) in &ek[i..i_end] {
+            let c = &expected[e];
+            let hit = ok[j..j_end]
+                .iter()
+                .map(|&(_, o)| o)
+                .find(|&o| !obs_used[o] && same(&observed[o], c));
+            match hit {
+                Some(o) => {
+                    obs_used[o] = true;
+                    m.exact.push((e, o));
+                }
+                None => exp_left.push(e),
+            }
+        }
+        i = i_end;
     }
+    m.exact.sort_unstable();
+    if exp_left.is_empty() && m.exact.len() == observed.len() {
+        return m;
+    }
+    let exp = sorted(expected, exp_left);
+    let obs = sorted(
+        observed,
+        (0..observed.len()).filter(|&o| !obs_used[o]).collect(),
+    );
 
     // Pass 2: identity alone, among what is left.
     let mut by_identity: HashMap<Identity<'_>, Vec<usize>> = HashMap::new();
-    for &o in obs.iter().rev().filter(|&&o| !obs_used[o]) {
+    for &o in obs.iter().rev() {
         let c = &observed[o];
         by_identity
             .entry((c.class, &c.identity))
@@ -80,7 +123,7 @@ pub fn match_components(expected: &[Component], observed: &[Component]) -> Match
             .push(o);
     }
     let mut still = Vec::new();
-    for e in left {
+    for e in exp {
         let c = &expected[e];
         match by_identity
             .get_mut(&(c.class, &c.identity))

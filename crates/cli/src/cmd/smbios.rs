@@ -83,24 +83,30 @@ pub fn decode(path: &Path, json: bool) -> anyhow::Result<Outcome> {
             sm.entry_point,
             sm.structures.len()
         );
-        let mut t = output::table(&["handle", "type", "name", "length", "sha256"]);
-        for st in &sm.structures {
-            t.add_row(vec![
-                format!("{:#06X}", st.handle),
-                st.kind.to_string(),
-                type_name(st.kind).to_owned(),
-                st.length.to_string(),
-                st.sha256.chars().take(16).collect(),
-            ]);
-        }
-        s.push_str(&t.to_string());
+        let rows: Vec<Vec<String>> = sm
+            .structures
+            .iter()
+            .map(|st| {
+                vec![
+                    format!("{:#06X}", st.handle),
+                    st.kind.to_string(),
+                    type_name(st.kind).to_owned(),
+                    st.length.to_string(),
+                    st.sha256.chars().take(16).collect(),
+                ]
+            })
+            .collect();
+        s.push_str(&output::listing(
+            &["handle", "type", "name", "length", "sha256"],
+            &rows,
+        ));
         s.push('\n');
-        let mut t = output::table(&["record", "field", "value"]);
+        let mut rows: Vec<Vec<String>> = Vec::new();
         let mut add = |record: String, value: serde_json::Value| {
             if let serde_json::Value::Object(m) = value {
                 for (k, v) in m {
                     let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                    t.add_row(vec![record.clone(), k, v]);
+                    rows.push(vec![record.clone(), k, v]);
                 }
             }
         };
@@ -134,7 +140,7 @@ pub fn decode(path: &Path, json: bool) -> anyhow::Result<Outcome> {
                 serde_json::to_value(&b.record)?,
             );
         }
-        s.push_str(&t.to_string());
+        s.push_str(&output::listing(&["record", "field", "value"], &rows));
         output::print(&s)?;
     }
     if let Some(e) = &sm.error {
