@@ -87,7 +87,10 @@ pub const PCI_IDS_PATHS: [&str; 3] = [
 pub fn load_pci_ids() -> Option<PciIds> {
     PCI_IDS_PATHS.iter().find_map(|p| {
         let bytes = read_capped(Path::new(p)).ok()?;
-        Some(PciIds::parse(&String::from_utf8_lossy(&bytes)))
+        // Valid UTF-8 is the normal case and is checked far faster than a lossy copy is made.
+        let text = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Some(PciIds::from_text(text))
     })
 }
 

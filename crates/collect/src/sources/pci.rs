@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use boardproof_evidence::{Component, ComponentClass, Inventory};
-use boardproof_formats::pci_config::device_serial_number;
+use boardproof_formats::pci_config::device_serial_number_with;
 use boardproof_formats::pci_ids::PciIds;
 
 use super::pci_location;
-use crate::fsutil::{device_path, hex_attr, link_name, list_dir, read_capped, under};
+use crate::fsutil::{device_path, hex_attr, link_name, list_dir, under};
 use crate::{Error, SourceOutput};
 
 pub fn collect(
@@ -64,17 +64,11 @@ pub fn collect(
         if let Some(rev) = rev {
             identity.insert("revision".into(), format!("{rev:02x}"));
         }
-        // Reading past the first 64 bytes of config space needs root; without it the serial
-        // number capability is invisible, which the note says.
-        // Past the first 64 bytes, config space is readable by root only; a 256-byte space is
-        // conventional PCI, which has no extended capabilities (so no serial number).
-        match read_capped(&dev.join("config")) {
-            Ok(cfg) if cfg.len() > 256 => {
-                if let Some(dsn) = device_serial_number(&cfg) {
-                    identity.insert("serial_number".into(), format!("{dsn:016x}"));
-                }
+        match extended_config(&dev.join("config")) {
+            Ok(Extended::Serial(dsn)) => {
+                identity.insert("serial_number".into(), format!("{dsn:016x}"));
             }
-            Ok(cfg) if cfg.len() <= 64 => {
+            Ok(Extended::NotRoot) => {
                 if !out.notes.iter().any(|n| n.starts_with("extended config")) {
                     out.notes.push(
                         "extended config space not readable (not root): PCIe device serial \
@@ -83,7 +77,7 @@ pub fn collect(
                     );
                 }
             }
-            Ok(_) => {}
+            Ok(Extended::None) => {}
             Err(e) => out
                 .notes
                 .push(format!("{name}: config space unreadable: {e}")),
@@ -115,4 +109,42 @@ pub fn collect(
         out.items += 1;
     }
     Ok(out)
+}
+
+/// What the extended config space says about a device serial number.
+enum Extended {
+    /// A Device Serial Number capability.
+    Serial(u64),
+    /// None: conventional PCI (a 256-byte space), or no DSN capability in the list.
+    None,
+    /// The space is there but reads past 64 bytes return nothing: not root.
+    NotRoot,
+}
+
+/// Walks the extended capability list of a sysfs `config` file dword by dword, as lspci
+/// does, instead of reading all 4 KiB (each dword is a hardware access).
+fn extended_config(path: &Path) -> std::io::Result<Extended> {
+    use std::os::unix::fs::FileExt;
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() <= 256 {
+        return Ok(Extended::None);
+    }
+    let mut unreadable = false;
+    let dsn = device_serial_number_with(|at| {
+        let mut b = [0u8; 4];
+        let offset = u64::try_from(at).ok()?;
+        match file.read_at(&mut b, offset) {
+            Ok(4) => Some(u32::from_le_bytes(b)),
+            Ok(_) => {
+                unreadable = true;
+                None
+            }
+            Err(_) => None,
+        }
+    });
+    Ok(match dsn {
+        Some(d) => Extended::Serial(d),
+        None if unreadable => Extended::NotRoot,
+        None => Extended::None,
+    })
 }
