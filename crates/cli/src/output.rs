@@ -35,24 +35,31 @@ pub fn table(header: &[&str]) -> Table {
 /// comfy-table ~10 million instructions (per-cell wrapping and alignment), which made
 /// `smbios decode` slower than dmidecode; plain padding is all a listing needs.
 pub fn listing(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+    fn width(s: &str) -> usize {
+        if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
-        let start = out.len();
-        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
-            if i > 0 {
-                out.push_str("  ");
-            }
-            out.push_str(cell);
-            let pad = w.saturating_sub(cell.chars().count());
-            out.extend(std::iter::repeat_n(' ', pad));
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
         }
-        out.truncate(out[start..].trim_end().len() + start);
+    }
+    let last = widths.len().saturating_sub(1);
+    let mut out =
+        String::with_capacity(rows.len().saturating_add(1) * widths.iter().sum::<usize>());
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        for (i, (cell, w)) in cells.zip(&widths).enumerate() {
+            out.push_str(cell);
+            if i < last {
+                // Two spaces between columns; the last column is not padded.
+                let pad = w.saturating_sub(width(cell)) + 2;
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
         out.push('\n');
     };
     line(&mut header.iter().copied());
