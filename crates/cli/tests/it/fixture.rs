@@ -95,6 +95,54 @@ impl Machine {
         std::fs::remove_dir_all(self.root().join("sys/devices").join(path.join("/"))).unwrap();
     }
 
+    /// Places a USB device (or root hub when `port` is None) under the xHCI controller at
+    /// 00:14.0, with its sys/bus/usb/devices link and one interface link (which collect skips).
+    pub fn usb(&self, port: Option<&str>, attrs: &[(&str, &str)]) {
+        let hub = "sys/devices/pci0000:00/0000:00:14.0/usb1";
+        let (rel, name) = match port {
+            None => (hub.to_owned(), "usb1".to_owned()),
+            Some(p) => (format!("{hub}/1-{p}"), format!("1-{p}")),
+        };
+        for (k, v) in attrs {
+            self.file(&format!("{rel}/{k}"), format!("{v}\n"));
+        }
+        let links = self.root().join("sys/bus/usb/devices");
+        std::fs::create_dir_all(&links).unwrap();
+        let target = format!("../../../{}", rel.trim_start_matches("sys/"));
+        symlink(&target, links.join(&name)).unwrap();
+        if port.is_some() {
+            std::fs::create_dir_all(self.root().join(&rel).join(format!("{name}:1.0"))).unwrap();
+            symlink(
+                format!("{target}/{name}:1.0"),
+                links.join(format!("{name}:1.0")),
+            )
+            .unwrap();
+        }
+    }
+
+    /// Places an I2C client `0-00AA` named `name` on adapter i2c-0 (the SMBus controller at
+    /// 00:1f.4), creating the adapter on first use.
+    pub fn i2c_client(&self, addr: u8, name: &str) {
+        let adapter = "sys/devices/pci0000:00/0000:00:1f.4/i2c-0";
+        let links = self.root().join("sys/bus/i2c/devices");
+        if !links.join("i2c-0").exists() {
+            self.file(&format!("{adapter}/name"), "SMBus I801 adapter at efa0\n");
+            std::fs::create_dir_all(&links).unwrap();
+            symlink(
+                "../../../devices/pci0000:00/0000:00:1f.4/i2c-0",
+                links.join("i2c-0"),
+            )
+            .unwrap();
+        }
+        let client = format!("0-{addr:04x}");
+        self.file(&format!("{adapter}/{client}/name"), format!("{name}\n"));
+        symlink(
+            format!("../../../devices/pci0000:00/0000:00:1f.4/i2c-0/{client}"),
+            links.join(&client),
+        )
+        .unwrap();
+    }
+
     /// Installs an SMBIOS table from a `dmidecode --dump-bin` file the way sysfs shows it.
     pub fn smbios_from_dump(&self, dump: &Path) {
         let bytes = std::fs::read(dump).unwrap();
