@@ -2,20 +2,12 @@
 //! evidence file can repeat a table or module name. Found by the `evidence_json` fuzz target.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
-use boardproof_evidence::{
-    AcpiTable, Evidence, FindingKind, Host, Inventory, Reference, Smbios, SmbiosStructure,
-    Volatile, EVIDENCE_SCHEMA,
-};
+mod common;
 
-fn evidence(inventory: Inventory) -> Evidence {
-    Evidence {
-        schema: EVIDENCE_SCHEMA.to_owned(),
-        host: Host::default(),
-        inventory,
-        sources: Vec::new(),
-        volatile: Volatile::default(),
-    }
-}
+use boardproof_evidence::{
+    AcpiTable, Evidence, FindingKind, Inventory, Reference, Smbios, SmbiosStructure,
+};
+use common::{evidence, kinds};
 
 fn structure(kind: u8, handle: u16, sha: &str) -> SmbiosStructure {
     SmbiosStructure {
@@ -36,14 +28,6 @@ fn with_structures(s: Vec<SmbiosStructure>) -> Evidence {
         }),
         ..Inventory::default()
     })
-}
-
-fn kinds(r: &Reference, ev: &Evidence) -> Vec<FindingKind> {
-    boardproof_verify::verify(r, ev)
-        .findings
-        .iter()
-        .map(|f| f.kind)
-        .collect()
 }
 
 #[test]

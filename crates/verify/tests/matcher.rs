@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use boardproof_evidence::{
-    Component, ComponentClass, Evidence, FindingKind, Host, Inventory, Reference, Volatile,
-    EVIDENCE_SCHEMA,
-};
+mod common;
+
+use boardproof_evidence::{Component, ComponentClass, Evidence, FindingKind, Inventory, Reference};
+use common::kinds;
 use proptest::prelude::*;
 
 fn class() -> impl Strategy<Value = ComponentClass> {
@@ -34,24 +34,10 @@ fn component() -> impl Strategy<Value = Component> {
 }
 
 fn evidence(components: Vec<Component>) -> Evidence {
-    Evidence {
-        schema: EVIDENCE_SCHEMA.to_owned(),
-        host: Host::default(),
-        inventory: Inventory {
-            components,
-            ..Inventory::default()
-        },
-        sources: Vec::new(),
-        volatile: Volatile::default(),
-    }
-}
-
-fn kinds(r: &Reference, ev: &Evidence) -> Vec<FindingKind> {
-    boardproof_verify::verify(r, ev)
-        .findings
-        .iter()
-        .map(|f| f.kind)
-        .collect()
+    common::evidence(Inventory {
+        components,
+        ..Inventory::default()
+    })
 }
 
 proptest! {
