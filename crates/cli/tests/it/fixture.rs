@@ -157,7 +157,15 @@ impl Machine {
     /// A server: two root ports with a NIC and an NVMe drive behind them, an ACPI table,
     /// a block device and a loaded module.
     pub fn golden() -> Self {
+        Self::golden_on_buses(1, 2)
+    }
+
+    /// The golden server with the NIC on bus `nic_bus` and the NVMe drive on `nvme_bus`, as
+    /// firmware numbers them when a bridge is added in front.
+    pub fn golden_on_buses(nic_bus: u8, nvme_bus: u8) -> Self {
         let m = Machine::new();
+        let nic_fn = format!("0000:{nic_bus:02x}:00.0");
+        let nvme_fn = format!("0000:{nvme_bus:02x}:00.0");
         m.pci(&Pci {
             path: &["pci0000:00", "0000:00:00.0"],
             vendor: 0x8086,
@@ -175,7 +183,7 @@ impl Machine {
             revision: 0xf0,
         });
         m.pci(&Pci {
-            path: &["pci0000:00", "0000:00:1c.0", "0000:01:00.0"],
+            path: &["pci0000:00", "0000:00:1c.0", &nic_fn],
             vendor: 0x8086,
             device: 0x1533,
             class: 0x020000,
@@ -191,40 +199,39 @@ impl Machine {
             revision: 0xf0,
         });
         m.pci(&Pci {
-            path: &["pci0000:00", "0000:00:1d.0", "0000:02:00.0"],
+            path: &["pci0000:00", "0000:00:1d.0", &nvme_fn],
             vendor: 0x144d,
             device: 0xa808,
             class: 0x010802,
             subsystem: (0x144d, 0xa801),
             revision: 0x00,
         });
-        // NIC on the 01:00.0 function.
-        let nic = "sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/net/eno1";
+        // NIC on the first function behind 1c.0.
+        let nic = format!("sys/devices/pci0000:00/0000:00:1c.0/{nic_fn}/net/eno1");
         m.file(&format!("{nic}/address"), "ac:1f:6b:00:00:01\n");
         m.file(&format!("{nic}/addr_assign_type"), "0\n");
         std::fs::create_dir_all(m.root().join("sys/class/net")).unwrap();
         symlink(
-            "../../devices/pci0000:00/0000:00:1c.0/0000:01:00.0/net/eno1",
+            format!("../../{}", nic.trim_start_matches("sys/")),
             m.root().join("sys/class/net/eno1"),
         )
         .unwrap();
-        symlink("../../../0000:01:00.0", m.root().join(nic).join("device")).unwrap();
+        symlink(
+            format!("../../../{nic_fn}"),
+            m.root().join(&nic).join("device"),
+        )
+        .unwrap();
         // NVMe namespace.
-        let blk = "sys/devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/nvme0n1";
+        let ctrl = format!("sys/devices/pci0000:00/0000:00:1d.0/{nvme_fn}/nvme/nvme0");
+        let blk = format!("{ctrl}/nvme0n1");
         m.file(&format!("{blk}/size"), "1953525168\n");
         m.file(&format!("{blk}/wwid"), "eui.0025385b71b12345\n");
-        m.file(
-            "sys/devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/model",
-            "Samsung SSD 970 EVO Plus 1TB\n",
-        );
-        m.file(
-            "sys/devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/serial",
-            "S4EWNX0R123456\n",
-        );
-        symlink("..", m.root().join(blk).join("device")).unwrap();
+        m.file(&format!("{ctrl}/model"), "Samsung SSD 970 EVO Plus 1TB\n");
+        m.file(&format!("{ctrl}/serial"), "S4EWNX0R123456\n");
+        symlink("..", m.root().join(&blk).join("device")).unwrap();
         std::fs::create_dir_all(m.root().join("sys/block")).unwrap();
         symlink(
-            "../devices/pci0000:00/0000:00:1d.0/0000:02:00.0/nvme/nvme0/nvme0n1",
+            format!("../{}", blk.trim_start_matches("sys/")),
             m.root().join("sys/block/nvme0n1"),
         )
         .unwrap();
