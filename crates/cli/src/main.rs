@@ -173,8 +173,8 @@ struct ScanArgs {
     /// Record this scan as the new baseline (after review).
     #[arg(long, requires = "reason")]
     accept: bool,
-    /// Why the new baseline is accepted (kept in history).
-    #[arg(long)]
+    /// Why the new baseline is accepted (kept in history); only with --accept.
+    #[arg(long, requires = "accept")]
     reason: Option<String>,
     /// Print JSON.
     #[arg(long)]

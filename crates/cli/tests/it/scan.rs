@@ -40,6 +40,28 @@ fn first_scan_records_baseline_then_compares() {
     // --accept needs a reason.
     let o = run(&["scan", "--store", s, "--root", &m.root_str(), "--accept"]);
     assert_eq!(code(&o), 2);
+    // A reason without --accept would be silently ignored: refused instead.
+    let o = run(&[
+        "scan",
+        "--store",
+        s,
+        "--root",
+        &m.root_str(),
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(code(&o), 2);
+    // So is a manifest without the key to check it.
+    let o = run(&[
+        "scan",
+        "--store",
+        s,
+        "--root",
+        &m.root_str(),
+        "--manifest",
+        "m",
+    ]);
+    assert_eq!(code(&o), 2);
     let (c, v, _) = scan(
         s,
         &m.root_str(),
