@@ -94,19 +94,61 @@ pub fn load_pci_ids() -> Option<PciIds> {
     })
 }
 
-/// The names of the sources, in the order they run.
-pub const SOURCES: [&str; 10] = [
-    "smbios",
-    "pci",
-    "usb",
-    "i2c",
-    "block",
-    "net",
-    "cpu",
-    "kernel-modules",
-    "acpi",
-    "tpm",
+/// The sources, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Smbios,
+    Pci,
+    Usb,
+    I2c,
+    Block,
+    Net,
+    Cpu,
+    KernelModules,
+    Acpi,
+    Tpm,
+}
+
+const ORDER: [Source; 10] = [
+    Source::Smbios,
+    Source::Pci,
+    Source::Usb,
+    Source::I2c,
+    Source::Block,
+    Source::Net,
+    Source::Cpu,
+    Source::KernelModules,
+    Source::Acpi,
+    Source::Tpm,
 ];
+
+impl Source {
+    const fn name(self) -> &'static str {
+        match self {
+            Source::Smbios => "smbios",
+            Source::Pci => "pci",
+            Source::Usb => "usb",
+            Source::I2c => "i2c",
+            Source::Block => "block",
+            Source::Net => "net",
+            Source::Cpu => "cpu",
+            Source::KernelModules => "kernel-modules",
+            Source::Acpi => "acpi",
+            Source::Tpm => "tpm",
+        }
+    }
+}
+
+/// The names of the sources, in the order they run.
+pub const SOURCES: [&str; 10] = {
+    let mut names = [""; 10];
+    let mut i = 0;
+    while i < ORDER.len() {
+        names[i] = ORDER[i].name();
+        i += 1;
+    }
+    names
+};
 
 /// Collects evidence. `progress(name, index, total)` is called before each source, and once
 /// more with `index == total` at the end.
@@ -121,38 +163,39 @@ pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> 
         ..Volatile::default()
     };
     let mut reports = Vec::new();
-    let total = SOURCES.len();
-    for (i, name) in SOURCES.iter().enumerate() {
+    let total = ORDER.len();
+    for (i, source) in ORDER.into_iter().enumerate() {
+        let name = source.name();
         progress(name, i, total);
-        let out = match *name {
-            "smbios" => sources::smbios(root, &mut inventory, &mut volatile),
-            "pci" => sources::pci::collect(root, opts.pci_ids.as_ref(), &mut inventory),
-            "usb" => sources::usb::collect(root, &mut inventory),
-            "i2c" => sources::i2c::collect(root, &mut inventory),
-            "block" => sources::block::collect(root, &mut inventory),
-            "net" => sources::net::collect(root, &mut inventory),
-            "cpu" => sources::cpu::collect(root, &mut inventory),
-            "kernel-modules" => sources::modules::collect(root, &mut inventory, &mut volatile),
-            "acpi" => sources::acpi::collect(root, &mut inventory),
-            _ => sources::tpm::collect(root, &mut inventory),
+        let out = match source {
+            Source::Smbios => sources::smbios(root, &mut inventory, &mut volatile),
+            Source::Pci => sources::pci::collect(root, opts.pci_ids.as_ref(), &mut inventory),
+            Source::Usb => sources::usb::collect(root, &mut inventory),
+            Source::I2c => sources::i2c::collect(root, &mut inventory),
+            Source::Block => sources::block::collect(root, &mut inventory),
+            Source::Net => sources::net::collect(root, &mut inventory),
+            Source::Cpu => sources::cpu::collect(root, &mut inventory),
+            Source::KernelModules => sources::modules::collect(root, &mut inventory, &mut volatile),
+            Source::Acpi => sources::acpi::collect(root, &mut inventory),
+            Source::Tpm => sources::tpm::collect(root, &mut inventory),
         };
         reports.push(match out {
             Ok(o) => SourceReport {
-                name: (*name).to_owned(),
+                name: name.to_owned(),
                 status: o.status.unwrap_or(SourceStatus::Ok),
                 reason: o.reason,
                 items: o.items,
                 notes: o.notes,
             },
             Err(Error::Unavailable(reason)) => SourceReport {
-                name: (*name).to_owned(),
+                name: name.to_owned(),
                 status: SourceStatus::Unavailable,
                 reason: Some(reason),
                 items: 0,
                 notes: Vec::new(),
             },
             Err(e) => SourceReport {
-                name: (*name).to_owned(),
+                name: name.to_owned(),
                 status: SourceStatus::Error,
                 reason: Some(e.to_string()),
                 items: 0,
