@@ -55,6 +55,9 @@ pub enum Error {
     /// The source is not present on this machine.
     #[error("{0}")]
     Unavailable(String),
+    /// A bug in boardproof stopped this source (it panicked); the other sources are kept.
+    #[error("internal error (a bug in boardproof, please report it): {0}")]
+    Internal(String),
 }
 
 /// What to collect and how.
@@ -167,17 +170,31 @@ pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> 
     for (i, source) in ORDER.into_iter().enumerate() {
         let name = source.name();
         progress(name, i, total);
-        let out = match source {
-            Source::Smbios => sources::smbios(root, &mut inventory, &mut volatile),
-            Source::Pci => sources::pci::collect(root, opts.pci_ids.as_ref(), &mut inventory),
-            Source::Usb => sources::usb::collect(root, &mut inventory),
-            Source::I2c => sources::i2c::collect(root, &mut inventory),
-            Source::Block => sources::block::collect(root, &mut inventory),
-            Source::Net => sources::net::collect(root, &mut inventory),
-            Source::Cpu => sources::cpu::collect(root, &mut inventory),
-            Source::KernelModules => sources::modules::collect(root, &mut inventory, &mut volatile),
-            Source::Acpi => sources::acpi::collect(root, &mut inventory),
-            Source::Tpm => sources::tpm::collect(root, &mut inventory),
+        // Each source fills its own inventory, merged only when it returns: a source that
+        // fails (or, being a bug, panics) leaves nothing half-written and loses no other.
+        let mut part = Inventory::default();
+        let mut vol = volatile.clone();
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if std::env::var(FAILPOINT_ENV).is_ok_and(|v| v == format!("collect-panic:{name}")) {
+                panic!("failpoint collect-panic:{name}");
+            }
+            run_source(source, root, opts, &mut part, &mut vol)
+        }));
+        let out = match run {
+            Ok(out) => {
+                if out.is_ok() {
+                    merge(&mut inventory, part);
+                    volatile = vol;
+                }
+                out
+            }
+            Err(panic) => Err(Error::Internal(
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_else(|| "unknown panic".to_owned()),
+            )),
         };
         reports.push(match out {
             Ok(o) => SourceReport {
@@ -222,6 +239,51 @@ pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> 
         sources: reports,
         volatile,
     }
+}
+
+/// Environment variable naming a failpoint, for tests only: `collect-panic:<source>` makes
+/// that source panic, to show that the others are kept.
+pub const FAILPOINT_ENV: &str = "BOARDPROOF_TEST_FAILPOINT";
+
+fn run_source(
+    source: Source,
+    root: &Path,
+    opts: &Options,
+    inv: &mut Inventory,
+    volatile: &mut Volatile,
+) -> Result<SourceOutput, Error> {
+    match source {
+        Source::Smbios => sources::smbios(root, inv, volatile),
+        Source::Pci => sources::pci::collect(root, opts.pci_ids.as_ref(), inv),
+        Source::Usb => sources::usb::collect(root, inv),
+        Source::I2c => sources::i2c::collect(root, inv),
+        Source::Block => sources::block::collect(root, inv),
+        Source::Net => sources::net::collect(root, inv),
+        Source::Cpu => sources::cpu::collect(root, inv),
+        Source::KernelModules => sources::modules::collect(root, inv, volatile),
+        Source::Acpi => sources::acpi::collect(root, inv),
+        Source::Tpm => sources::tpm::collect(root, inv),
+    }
+}
+
+/// Adds what one source found to the inventory.
+fn merge(into: &mut Inventory, part: Inventory) {
+    let Inventory {
+        smbios,
+        components,
+        kernel_modules,
+        acpi_tables,
+        tpm,
+    } = part;
+    if smbios.is_some() {
+        into.smbios = smbios;
+    }
+    if tpm.is_some() {
+        into.tpm = tpm;
+    }
+    into.components.extend(components);
+    into.kernel_modules.extend(kernel_modules);
+    into.acpi_tables.extend(acpi_tables);
 }
 
 /// The current time, RFC 3339 in UTC.

@@ -11,11 +11,11 @@
 mod components;
 mod platform;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use boardproof_evidence::{
-    Evidence, Finding, FindingKind, Reference, Report, Severity, SourceStatus, Verdict,
-    REPORT_SCHEMA,
+    Component, ComponentClass, Evidence, Finding, FindingKind, Reference, Report, Severity,
+    SourceStatus, Verdict, REPORT_SCHEMA,
 };
 
 pub use components::match_components;
@@ -32,19 +32,44 @@ pub struct Outcome {
 /// Compares `ev` with `reference`.
 pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
     let mut out = Outcome::default();
-    sources(reference, ev, &mut out);
-    components::compare(
-        &reference.inventory.components,
-        &ev.inventory.components,
-        &mut out,
-    );
+    // What a source did not see now is reported once, as source-missing; its items in the
+    // reference are not also reported as removed, which would claim more than was seen.
+    let unseen = sources(reference, ev, &mut out);
+    if unseen.is_empty() {
+        components::compare(
+            &reference.inventory.components,
+            &ev.inventory.components,
+            &mut out,
+        );
+    } else {
+        let seen = |c: &&Component| !unseen.contains(class_source(c.class));
+        let want: Vec<Component> = reference
+            .inventory
+            .components
+            .iter()
+            .filter(seen)
+            .cloned()
+            .collect();
+        let got: Vec<Component> = ev
+            .inventory
+            .components
+            .iter()
+            .filter(seen)
+            .cloned()
+            .collect();
+        components::compare(&want, &got, &mut out);
+    }
     platform::compare(
         reference.inventory.smbios.as_ref(),
         ev.inventory.smbios.as_ref(),
         &mut out,
     );
-    modules(reference, ev, &mut out);
-    acpi(reference, ev, &mut out);
+    if !unseen.contains("kernel-modules") {
+        modules(reference, ev, &mut out);
+    }
+    if !unseen.contains("acpi") {
+        acpi(reference, ev, &mut out);
+    }
     tpm(reference, ev, &mut out);
     // Most severe first; the full order makes equal inputs give byte-equal reports.
     out.findings
@@ -87,6 +112,19 @@ pub(crate) fn by_occurrence<'a, T: 'a, K: Ord + Clone>(
         .collect()
 }
 
+/// The collect source that records components of `class`.
+fn class_source(class: ComponentClass) -> &'static str {
+    match class {
+        ComponentClass::Pci => "pci",
+        ComponentClass::Usb => "usb",
+        ComponentClass::I2c => "i2c",
+        ComponentClass::Block => "block",
+        ComponentClass::Nic => "net",
+        ComponentClass::Cpu => "cpu",
+        ComponentClass::Dimm | ComponentClass::PowerSupply => "smbios",
+    }
+}
+
 pub(crate) fn finding(
     kind: FindingKind,
     severity: Severity,
@@ -105,7 +143,10 @@ pub(crate) fn finding(
     }
 }
 
-fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
+/// Compares source states; returns the sources that were `ok` in the reference and are not
+/// now (each one a `source-missing` finding).
+fn sources<'a>(reference: &'a Reference, ev: &Evidence, out: &mut Outcome) -> BTreeSet<&'a str> {
+    let mut unseen = BTreeSet::new();
     let observed = by_occurrence(&ev.sources, |s| s.name.as_str());
     for (key, want) in by_occurrence(&reference.sources, |s| s.name.as_str()) {
         let got = observed.get(&key).copied();
@@ -122,6 +163,7 @@ fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
                         )
                     },
                 );
+                unseen.insert(want.name.as_str());
                 out.findings.push(finding(
                     FindingKind::SourceMissing,
                     Severity::Medium,
@@ -130,7 +172,8 @@ fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
                     Some(observed.clone()),
                     format!(
                         "the reference has {} data but this evidence does not ({observed}); \
-                         what it would show cannot be checked",
+                         what it would show cannot be checked, so its items in the reference \
+                         are not compared",
                         want.name
                     ),
                 ));
@@ -147,6 +190,7 @@ fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
             )),
         }
     }
+    unseen
 }
 
 fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {

@@ -384,16 +384,73 @@ fn changed_module_and_acpi_table_and_missing_source() {
     assert_eq!(c, 1);
     let mut ks = kinds(&r);
     ks.sort();
+    // The CPU source is gone: one source-missing, and its CPU is not claimed "removed".
     assert_eq!(
         ks,
         vec![
             "acpi-table-added",
-            "component-removed",
             "kernel-module-changed",
             "source-missing"
         ],
         "{r}"
     );
+}
+
+#[test]
+fn a_source_that_panics_loses_only_itself() {
+    let Signed {
+        m,
+        work,
+        ev: _,
+        k,
+        man,
+    } = signed_golden(None);
+    let out = work.path().join("panic.json");
+    let o = crate::util::bp()
+        .args([
+            "collect",
+            "--root",
+            &m.root_str(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("BOARDPROOF_TEST_FAILPOINT", "collect-panic:pci")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ev: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    for s in ev["sources"].as_array().unwrap() {
+        match s["name"].as_str().unwrap() {
+            "pci" => {
+                assert_eq!(s["status"], "error", "{s}");
+                assert!(
+                    s["reason"].as_str().unwrap().contains("internal error"),
+                    "{s}"
+                );
+            }
+            "block" | "net" | "cpu" | "acpi" | "kernel-modules" => {
+                assert_eq!(s["status"], "ok", "{s}")
+            }
+            _ => {}
+        }
+    }
+    let classes: Vec<&str> = ev["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["class"].as_str().unwrap())
+        .collect();
+    assert!(
+        !classes.contains(&"pci"),
+        "nothing half-written: {classes:?}"
+    );
+    assert!(
+        classes.contains(&"nic") && classes.contains(&"block"),
+        "{classes:?}"
+    );
+    let (c, r) = verify_json(&out, &man, &k);
+    assert_eq!(c, 1, "{r}");
+    assert_eq!(kinds(&r), vec!["source-missing"], "{r}");
 }
 
 #[test]
