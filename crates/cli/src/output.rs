@@ -164,6 +164,24 @@ pub fn sources_table(sources: &[SourceReport]) -> String {
     t.to_string()
 }
 
+/// Warns once on stderr when collecting from this host without root: root-only files (PCIe
+/// extended config space with device serial numbers, ACPI tables, the TPM event log) are
+/// then missing, and evidence compared with a reference made as root shows differences that
+/// are only about privilege.
+pub fn warn_if_not_root(root: &std::path::Path) {
+    use std::os::unix::fs::MetadataExt;
+    if root != std::path::Path::new("/") {
+        return;
+    }
+    if std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() != 0) {
+        eprintln!(
+            "boardproof: warning: not running as root: PCIe serial numbers, ACPI tables and the \
+             TPM event log cannot be read; compare this evidence only with references made \
+             the same way"
+        );
+    }
+}
+
 /// A progress bar over the collection sources, on stderr, shown only on a terminal.
 pub fn source_progress() -> impl FnMut(&str, usize, usize) {
     let bar = indicatif::ProgressBar::with_draw_target(

@@ -11,6 +11,7 @@ pub fn run(root: &Path, out: Option<&Path>, json: bool) -> anyhow::Result<Outcom
     if !root.is_dir() {
         anyhow::bail!("{}: --root is not a directory", root.display());
     }
+    output::warn_if_not_root(root);
     let opts = Options::new(root);
     let ev = collect(&opts, &mut output::source_progress());
     let text = serde_json::to_string_pretty(&ev)? + "\n";

@@ -41,6 +41,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     let dir = store_dir(o.store)?;
     let mut store = Store::open(&dir)?;
 
+    output::warn_if_not_root(&o.root);
     let ev = collect(&Options::new(&o.root), &mut output::source_progress());
     let host_key = HostIdentity::of(&ev).store_key();
     let evidence_json = serde_json::to_string(&ev)?;
