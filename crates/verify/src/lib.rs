@@ -42,22 +42,17 @@ pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
             &mut out,
         );
     } else {
-        let seen = |c: &&Component| !unseen.contains(class_source(c.class));
-        let want: Vec<Component> = reference
-            .inventory
-            .components
-            .iter()
-            .filter(seen)
-            .cloned()
-            .collect();
-        let got: Vec<Component> = ev
-            .inventory
-            .components
-            .iter()
-            .filter(seen)
-            .cloned()
-            .collect();
-        components::compare(&want, &got, &mut out);
+        let seen_only = |side: &[Component]| -> Vec<Component> {
+            side.iter()
+                .filter(|c| !unseen.contains(class_source(c.class)))
+                .cloned()
+                .collect()
+        };
+        components::compare(
+            &seen_only(&reference.inventory.components),
+            &seen_only(&ev.inventory.components),
+            &mut out,
+        );
     }
     platform::compare(
         reference.inventory.smbios.as_ref(),
