@@ -1,8 +1,8 @@
 //! USB and I2C on a fake machine (this VM has neither): what collect records, and that an added
 //! device on either bus is a critical `component-added`.
 
+use crate::e2e::{keys, manifest_for, verify_json};
 use crate::fixture::Machine;
-use crate::util::{code, run, stderr};
 
 fn components(ev: &serde_json::Value, class: &str) -> Vec<serde_json::Value> {
     ev["components"]
@@ -83,19 +83,8 @@ fn usb_and_i2c_devices_are_recorded_and_an_added_one_is_found() {
         "the limit of the i2c source is always said: {i2c_src}"
     );
 
-    let keys = work.path().join("k");
-    assert_eq!(code(&run(&["keygen", "--out", keys.to_str().unwrap()])), 0);
-    let man = work.path().join("m.manifest");
-    let o = run(&[
-        "manifest",
-        "create",
-        ev_path.to_str().unwrap(),
-        "--key",
-        &format!("{}.key", keys.display()),
-        "--out",
-        man.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let k = keys();
+    let man = manifest_for(&ev_path, &k);
 
     // An implant on each bus.
     m.usb(
@@ -110,17 +99,8 @@ fn usb_and_i2c_devices_are_recorded_and_an_added_one_is_found() {
     m.i2c_client(0x2c, "unknown");
     let now = work.path().join("now.json");
     m.collect(&now);
-    let o = run(&[
-        "verify",
-        now.to_str().unwrap(),
-        "--manifest",
-        man.to_str().unwrap(),
-        "--pubkey",
-        &format!("{}.pub", keys.display()),
-        "--json",
-    ]);
-    assert_eq!(code(&o), 1, "{}", stderr(&o));
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (c, r) = verify_json(&now, &man, &k);
+    assert_eq!(c, 1, "{r}");
     let got: Vec<(String, String, String)> = r["findings"]
         .as_array()
         .unwrap()

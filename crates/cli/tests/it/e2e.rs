@@ -3,14 +3,14 @@
 use crate::fixture::{Machine, Pci};
 use crate::util::{code, run, stderr, stdout, testdata};
 
-struct Keys {
+pub(crate) struct Keys {
     _dir: tempfile::TempDir,
     key: String,
     public: String,
     prefix: std::path::PathBuf,
 }
 
-fn keys() -> Keys {
+pub(crate) fn keys() -> Keys {
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("factory");
     let o = run(&["keygen", "--out", prefix.to_str().unwrap()]);
@@ -23,7 +23,7 @@ fn keys() -> Keys {
     }
 }
 
-fn manifest_for(ev: &std::path::Path, k: &Keys) -> std::path::PathBuf {
+pub(crate) fn manifest_for(ev: &std::path::Path, k: &Keys) -> std::path::PathBuf {
     let m = ev.with_extension("manifest");
     let o = run(&[
         "manifest",
@@ -38,7 +38,11 @@ fn manifest_for(ev: &std::path::Path, k: &Keys) -> std::path::PathBuf {
     m
 }
 
-fn verify_json(ev: &std::path::Path, m: &std::path::Path, k: &Keys) -> (i32, serde_json::Value) {
+pub(crate) fn verify_json(
+    ev: &std::path::Path,
+    m: &std::path::Path,
+    k: &Keys,
+) -> (i32, serde_json::Value) {
     let o = run(&[
         "verify",
         ev.to_str().unwrap(),
