@@ -18,3 +18,8 @@ cargo test --workspace --locked
 cargo build --manifest-path fuzz/Cargo.toml --locked --bins
 # Benches must keep compiling; their figures are in docs/performance.md.
 cargo bench --workspace --locked --no-run
+# The detection matrix: real boots of the lab server (QEMU, OVMF, swtpm). Fails on a lost
+# detection, a false positive or a boot that sends no evidence. The coverage document of this
+# run goes to target/lab/ (docs/detection-coverage.md is written by a deliberate run).
+cargo build --release --locked
+target/release/boardproof lab matrix --doc target/lab/detection-coverage.md --keep target/lab/boots

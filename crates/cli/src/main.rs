@@ -97,6 +97,81 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The virtual lab server: boot it, run one scenario, or the whole detection matrix.
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum LabCommand {
+    /// List the scenarios and the findings each must produce.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Boot the golden server (reference), then SCENARIO, and judge its findings.
+    Run {
+        /// Scenario name (see `lab list`; `golden` is a clean reboot).
+        scenario: String,
+        #[command(flatten)]
+        common: LabCommon,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Boot golden 1 + N times and every scenario; print and write the coverage table.
+    ///
+    /// Exit 0: every row passed. 1: a detection was missed, or a finding was unexpected or
+    /// appeared in a golden reboot. 2: a boot failed, timed out or sent no evidence.
+    Matrix {
+        /// Only these scenarios (default: all).
+        scenarios: Vec<String>,
+        /// Boots at once (default: CPUs, limited by free memory).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Golden reboots verified after the reference boot.
+        #[arg(long, default_value_t = 2)]
+        golden_reboots: usize,
+        /// Write the coverage document here.
+        #[arg(long, default_value = "docs/detection-coverage.md")]
+        doc: PathBuf,
+        /// Do not write the coverage document.
+        #[arg(long, conflicts_with = "doc")]
+        no_doc: bool,
+        #[command(flatten)]
+        common: LabCommon,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+struct LabCommon {
+    /// Cache of kernel, firmware and CA (default: $XDG_CACHE_HOME/boardproof/lab).
+    #[arg(long)]
+    cache: Option<PathBuf>,
+    /// The boardproof binary run inside the guest (default: this program).
+    #[arg(long)]
+    guest_binary: Option<PathBuf>,
+    /// Stop a boot after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Keep each boot's evidence, guest files, console and report in this folder.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+}
+
+impl From<LabCommon> for cmd::lab::Common {
+    fn from(c: LabCommon) -> Self {
+        cmd::lab::Common {
+            cache: c.cache,
+            guest_binary: c.guest_binary,
+            timeout: c.timeout,
+            keep: c.keep,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -107,6 +182,12 @@ struct CollectArgs {
     /// Write the evidence to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Actively scan every I2C/SMBus adapter through /dev/i2c-N for chips no driver declared
+    /// (i2cdetect's safety rules; never writes data). Opt-in: see docs/evidence.md for the
+    /// risk on real hardware. Compare only with references collected the same way.
+    #[arg(long)]
+    probe_i2c: bool,
+
     /// Print the evidence JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -164,6 +245,11 @@ struct ScanArgs {
     /// Directory the sources read below.
     #[arg(long, default_value = "/")]
     root: PathBuf,
+    /// Actively scan every I2C/SMBus adapter through /dev/i2c-N for chips no driver declared
+    /// (i2cdetect's safety rules; never writes data). Opt-in: see docs/evidence.md for the
+    /// risk on real hardware. Compare only with references collected the same way.
+    #[arg(long)]
+    probe_i2c: bool,
     /// Also verify against this signed manifest.
     #[arg(long, requires = "pubkey")]
     manifest: Option<PathBuf>,
@@ -183,7 +269,7 @@ struct ScanArgs {
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Collect(a) => cmd::collect::run(&a.root, a.out.as_deref(), a.json),
+        Command::Collect(a) => cmd::collect::run(&a.root, a.out.as_deref(), a.json, a.probe_i2c),
         Command::Show { evidence, json } => cmd::show::run(&evidence, json),
         Command::Smbios(SmbiosCommand::Decode { file, json }) => cmd::smbios::decode(&file, json),
         Command::Keygen { out, force } => cmd::manifest::keygen(&out, force),
@@ -208,6 +294,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Scan(a) => cmd::scan::run(cmd::scan::ScanOptions {
             store: a.store,
             root: a.root,
+            probe_i2c: a.probe_i2c,
             manifest: a.manifest.zip(a.pubkey),
             accept: a.accept.then_some(a.reason.unwrap_or_default()),
             json: a.json,
@@ -218,6 +305,30 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             limit,
             json,
         } => cmd::scan::history(store, host.as_deref(), limit, json),
+        Command::Lab(LabCommand::List { json }) => cmd::lab::list(json),
+        Command::Lab(LabCommand::Run {
+            scenario,
+            common,
+            json,
+        }) => cmd::lab::run(&scenario, &common.into(), json),
+        Command::Lab(LabCommand::Matrix {
+            scenarios,
+            jobs,
+            golden_reboots,
+            doc,
+            no_doc,
+            common,
+            json,
+        }) => cmd::lab::run_matrix(
+            &cmd::lab::MatrixArgs {
+                only: &scenarios,
+                jobs,
+                golden_reboots,
+                doc: (!no_doc).then_some(doc.as_path()),
+                json,
+            },
+            &common.into(),
+        ),
     }
 }
 

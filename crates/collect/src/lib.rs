@@ -67,6 +67,9 @@ pub struct Options {
     pub root: PathBuf,
     /// Names for PCI devices (display only). `None`: no names.
     pub pci_ids: Option<PciIds>,
+    /// Actively probe every I2C/SMBus adapter through /dev/i2c-N for chips no driver declared
+    /// (see `sources::i2c::probe` for the safety rules and the risk on real hardware).
+    pub probe_i2c: bool,
 }
 
 impl Options {
@@ -75,6 +78,7 @@ impl Options {
         Options {
             root: root.into(),
             pci_ids: load_pci_ids(),
+            probe_i2c: false,
         }
     }
 }
@@ -256,7 +260,7 @@ fn run_source(
         Source::Smbios => sources::smbios(root, inv, volatile),
         Source::Pci => sources::pci::collect(root, opts.pci_ids.as_ref(), inv),
         Source::Usb => sources::usb::collect(root, inv),
-        Source::I2c => sources::i2c::collect(root, inv),
+        Source::I2c => sources::i2c::collect(root, inv, opts.probe_i2c),
         Source::Block => sources::block::collect(root, inv),
         Source::Net => sources::net::collect(root, inv),
         Source::Cpu => sources::cpu::collect(root, inv),

@@ -7,12 +7,18 @@ use boardproof_collect::{collect, Options};
 use crate::output;
 use crate::Outcome;
 
-pub fn run(root: &Path, out: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
+pub fn run(
+    root: &Path,
+    out: Option<&Path>,
+    json: bool,
+    probe_i2c: bool,
+) -> anyhow::Result<Outcome> {
     if !root.is_dir() {
         anyhow::bail!("{}: --root is not a directory", root.display());
     }
     output::warn_if_not_root(root);
-    let opts = Options::new(root);
+    let mut opts = Options::new(root);
+    opts.probe_i2c = probe_i2c;
     let ev = collect(&opts, &mut output::source_progress());
     let text = serde_json::to_string_pretty(&ev)? + "\n";
     if let Some(path) = out {

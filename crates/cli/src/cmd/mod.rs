@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod collect;
+pub mod lab;
 pub mod manifest;
 pub mod scan;
 pub mod show;

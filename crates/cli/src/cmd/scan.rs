@@ -13,6 +13,8 @@ use crate::Outcome;
 pub struct ScanOptions {
     pub store: Option<PathBuf>,
     pub root: PathBuf,
+    /// Probe I2C/SMBus adapters actively.
+    pub probe_i2c: bool,
     pub manifest: Option<(PathBuf, PathBuf)>,
     pub accept: Option<String>,
     pub json: bool,
@@ -42,7 +44,9 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     let mut store = Store::open(&dir)?;
 
     output::warn_if_not_root(&o.root);
-    let ev = collect(&Options::new(&o.root), &mut output::source_progress());
+    let mut opts = Options::new(&o.root);
+    opts.probe_i2c = o.probe_i2c;
+    let ev = collect(&opts, &mut output::source_progress());
     let host_key = HostIdentity::of(&ev).store_key();
     let evidence_json = serde_json::to_string(&ev)?;
     let reference = Reference::from_evidence(&ev);

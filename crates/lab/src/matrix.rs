@@ -1,0 +1,655 @@
+//! The lab context (built files shared by all boots) and the detection matrix.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use boardproof_evidence::{Evidence, Reference};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::assets::{self, Assets};
+use crate::boot::{self, BootOptions, BootResult};
+use crate::initramfs::{self, ModulePatch};
+use crate::machine::Machine;
+use crate::ovmf;
+use crate::scenario::{Change, Scenario, CATALOGUE, GOLDEN};
+use crate::{disk, Error, Progress};
+
+/// The DXE module whose UI name the firmware scenario patches.
+pub const PATCHED_MODULE: &str = "PciHostBridgeDxe";
+
+/// Files built once per run and shared by every boot (read-only to them).
+pub struct Lab {
+    /// Cached assets.
+    pub assets: Assets,
+    dir: tempfile::TempDir,
+    /// The golden initramfs.
+    pub initramfs: initramfs::Built,
+    /// The initramfs with one module byte changed.
+    pub module_initramfs: Option<initramfs::Built>,
+    /// ext4 data disk with the golden `bin/lab-check`.
+    pub data_disk: PathBuf,
+    /// The same with a changed `bin/lab-check`.
+    pub ima_disk: PathBuf,
+    /// Blank disk image.
+    pub blank_disk: PathBuf,
+    /// An SSDT with no code.
+    pub ssdt: PathBuf,
+    /// OVMF with one DXE module patched (cached), and what changed.
+    pub patched_firmware: Option<(PathBuf, ovmf::Patch)>,
+}
+
+fn sha256_file(path: &Path) -> Result<String, Error> {
+    let bytes = std::fs::read(path).map_err(Error::io(path))?;
+    Ok(hex::encode(Sha256::digest(&bytes)))
+}
+
+/// A minimal ACPI table: a 36-byte SSDT header with no definition block, valid checksum.
+pub fn empty_ssdt() -> Vec<u8> {
+    let mut t = Vec::with_capacity(36);
+    t.extend_from_slice(b"SSDT");
+    t.extend_from_slice(&36u32.to_le_bytes());
+    t.push(2); // revision
+    t.push(0); // checksum, set below
+    t.extend_from_slice(b"BPLAB "); // OEM ID
+    t.extend_from_slice(b"IMPLANT "); // OEM table ID
+    t.extend_from_slice(&1u32.to_le_bytes());
+    t.extend_from_slice(b"BPLB");
+    t.extend_from_slice(&1u32.to_le_bytes());
+    let sum = t.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    if let Some(c) = t.get_mut(9) {
+        *c = 0u8.wrapping_sub(sum);
+    }
+    t
+}
+
+impl Lab {
+    /// Prepares assets and builds the run's files. `guest_binary` is the boardproof that runs
+    /// inside the guest (normally this very program); `scenarios` decides which extra files
+    /// are built.
+    pub fn prepare(
+        cache: &Path,
+        guest_binary: &Path,
+        scenarios: &[&Scenario],
+        progress: &dyn Progress,
+    ) -> Result<Lab, Error> {
+        let assets = assets::prepare(cache, progress)?;
+        let dir = tempfile::Builder::new()
+            .prefix("boardproof-lab-run-")
+            .tempdir()
+            .map_err(Error::io(std::env::temp_dir()))?;
+        let d = dir.path().to_owned();
+        progress.step("building the initramfs");
+        let bin = d.join("boardproof");
+        initramfs::stripped_copy(guest_binary, &bin)?;
+        let golden = initramfs::build(&assets, &bin, None, &d.join("initramfs.cpio"))?;
+        let wants = |f: fn(&Change) -> bool| scenarios.iter().any(|s| f(&s.change));
+        let module_initramfs = match scenarios.iter().find_map(|s| match s.change {
+            Change::Module(m, after) => Some((m, after)),
+            _ => None,
+        }) {
+            Some((module, after)) => Some(initramfs::build(
+                &assets,
+                &bin,
+                Some(&ModulePatch {
+                    module: module.to_owned(),
+                    after: after.as_bytes().to_vec(),
+                }),
+                &d.join("initramfs-module.cpio"),
+            )?),
+            None => None,
+        };
+        progress.step("building the disks");
+        let data_disk = d.join("data.img");
+        disk::data_disk(&data_disk, "golden")?;
+        let ima_disk = d.join("data-ima.img");
+        if wants(|c| matches!(c, Change::ImaFile)) {
+            disk::data_disk(&ima_disk, "changed")?;
+        }
+        let blank_disk = d.join("blank.img");
+        disk::blank_disk(&blank_disk)?;
+        let ssdt = d.join("ssdt.aml");
+        std::fs::write(&ssdt, empty_ssdt()).map_err(Error::io(&ssdt))?;
+        let patched_firmware = if wants(|c| matches!(c, Change::FirmwareDxe)) {
+            progress.step("patching one OVMF DXE module (LZMA recompression)");
+            Some(patched_ovmf(&assets, PATCHED_MODULE)?)
+        } else {
+            None
+        };
+        Ok(Lab {
+            assets,
+            dir,
+            initramfs: golden,
+            module_initramfs,
+            data_disk,
+            ima_disk,
+            blank_disk,
+            ssdt,
+            patched_firmware,
+        })
+    }
+
+    /// The run's folder (removed when the lab is dropped).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The machine and initramfs of a scenario.
+    pub fn machine_for(&self, s: &Scenario) -> Result<(Machine, PathBuf), Error> {
+        let mut m = Machine::golden(&self.assets.ovmf_code, &self.data_disk, &self.blank_disk);
+        s.apply_hardware(&mut m)?;
+        let mut initrd = self.initramfs.path.clone();
+        let missing = |what: &str| Error::Invalid(format!("{}: {what} was not built", s.name));
+        match s.change {
+            Change::UsbStorage(serial) => m.extra_args.extend([
+                "-drive".to_owned(),
+                format!(
+                    "if=none,id=usbstick,format=raw,readonly=on,file={}",
+                    self.blank_disk.display()
+                ),
+                "-device".to_owned(),
+                format!("usb-storage,bus=xhci.0,drive=usbstick,serial={serial}"),
+            ]),
+            Change::AcpiTable => m.acpi_tables.push(self.ssdt.clone()),
+            Change::Module(..) => {
+                initrd = self
+                    .module_initramfs
+                    .as_ref()
+                    .ok_or_else(|| missing("the modified initramfs"))?
+                    .path
+                    .clone()
+            }
+            Change::ImaFile => {
+                if let Some(d) = m.disks.first_mut() {
+                    d.image = self.ima_disk.clone();
+                }
+            }
+            Change::FirmwareDxe => {
+                m.firmware_code = self
+                    .patched_firmware
+                    .as_ref()
+                    .ok_or_else(|| missing("the patched firmware"))?
+                    .0
+                    .clone()
+            }
+            _ => {}
+        }
+        Ok((m, initrd))
+    }
+
+    /// Boots a scenario.
+    pub fn boot(&self, s: &Scenario, opts: &BootOptions) -> Result<BootResult, Error> {
+        let (m, initrd) = self.machine_for(s)?;
+        boot::boot(&m, &self.assets, &initrd, opts)
+    }
+}
+
+/// OVMF with one DXE module patched, cached by the original's digest.
+pub fn patched_ovmf(assets: &Assets, module: &str) -> Result<(PathBuf, ovmf::Patch), Error> {
+    let orig = sha256_file(&assets.ovmf_code)?;
+    let dir = assets.cache.join("firmware");
+    std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
+    let short = orig.get(..16).unwrap_or(&orig);
+    let out = dir.join(format!("OVMF_CODE_4M-{short}-{module}.fd"));
+    let mut image = std::fs::read(&assets.ovmf_code).map_err(Error::io(&assets.ovmf_code))?;
+    let patch = ovmf::patch_dxe_module(&mut image, module)?;
+    if !out.is_file() || std::fs::read(&out).map_err(Error::io(&out))? != image {
+        let tmp = dir.join(format!(".partial-{}", std::process::id()));
+        std::fs::write(&tmp, &image).map_err(Error::io(&tmp))?;
+        std::fs::rename(&tmp, &out).map_err(Error::io(&out))?;
+    }
+    Ok((out, patch))
+}
+
+/// Options of the matrix.
+#[derive(Debug, Clone)]
+pub struct MatrixOptions {
+    /// Boots at once.
+    pub jobs: usize,
+    /// Per-boot options.
+    pub boot: BootOptions,
+    /// Golden reboots verified after the one that makes the manifest.
+    pub golden_reboots: usize,
+    /// Keep each boot's evidence, report and console here.
+    pub keep: Option<PathBuf>,
+}
+
+/// A finding as the matrix shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Observed {
+    /// Kind.
+    pub kind: String,
+    /// Severity.
+    pub severity: String,
+    /// Subject.
+    pub subject: String,
+}
+
+/// How a row ended.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RowResult {
+    /// Exactly the expected findings.
+    Pass,
+    /// An expected finding did not appear: a lost detection.
+    Missed,
+    /// A finding no expectation accounts for.
+    Unexpected,
+    /// A golden reboot gave findings.
+    FalsePositive,
+    /// The boot failed, timed out or sent no evidence: never a pass.
+    Error,
+}
+
+impl RowResult {
+    /// Stable name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RowResult::Pass => "pass",
+            RowResult::Missed => "MISSED",
+            RowResult::Unexpected => "UNEXPECTED",
+            RowResult::FalsePositive => "FALSE POSITIVE",
+            RowResult::Error => "ERROR",
+        }
+    }
+}
+
+/// One row of the matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Scenario name (golden reboots are `golden#2`, `golden#3`, …).
+    pub scenario: String,
+    /// What changed.
+    pub title: String,
+    /// Expected findings as `kind (subject)`.
+    pub expected: Vec<String>,
+    /// Observed findings.
+    pub observed: Vec<Observed>,
+    /// Result.
+    pub result: RowResult,
+    /// Missed / unexpected findings, or the error.
+    pub detail: String,
+    /// Why these findings.
+    pub why: String,
+    /// Boot wall time.
+    pub boot_seconds: Option<f64>,
+}
+
+/// The whole matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Matrix {
+    /// `boardproof.lab-matrix/v1`.
+    pub schema: String,
+    /// Kernel package and the sha256 of its .deb.
+    pub kernel: String,
+    /// sha256 of OVMF_CODE_4M.fd.
+    pub ovmf_sha256: String,
+    /// The firmware patch, when that scenario ran.
+    pub firmware_patch: Option<String>,
+    /// The boot that made the signed manifest.
+    pub reference_boot_seconds: f64,
+    /// Rows.
+    pub rows: Vec<Row>,
+}
+
+impl Matrix {
+    /// Every row passed.
+    pub fn all_pass(&self) -> bool {
+        self.rows.iter().all(|r| r.result == RowResult::Pass)
+    }
+
+    /// Some row could not run.
+    pub fn any_error(&self) -> bool {
+        self.rows.iter().any(|r| r.result == RowResult::Error)
+    }
+}
+
+fn expected_text(s: &Scenario) -> Vec<String> {
+    s.expect
+        .iter()
+        .map(|x| {
+            if x.subject.is_empty() {
+                x.kind.to_owned()
+            } else {
+                format!("{} ({})", x.kind, x.subject)
+            }
+        })
+        .collect()
+}
+
+/// Signs the golden evidence with a fresh key and opens it again, as a user's `manifest
+/// create` / `verify` would; returns the reference.
+pub fn golden_reference(ev: &Evidence, keep: Option<&Path>) -> Result<Reference, Error> {
+    let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+    let m = boardproof_ledger::manifest::build(
+        ev,
+        "boardproof lab (golden boot 1)",
+        &key,
+        &ev.volatile.collected_at,
+    );
+    let bytes = boardproof_ledger::manifest::sign(&m, &key)?;
+    let opened = boardproof_ledger::manifest::open(&bytes, &key.verifying_key())?;
+    if let Some(k) = keep {
+        let path = k.join("golden-manifest.dsse.json");
+        std::fs::create_dir_all(k).map_err(Error::io(k))?;
+        std::fs::write(&path, &bytes).map_err(Error::io(&path))?;
+    }
+    Ok(opened.reference)
+}
+
+/// The evidence a boot sent.
+pub fn evidence_of(r: &BootResult) -> Result<Evidence, Error> {
+    if r.output.collect_exit != 0 {
+        return Err(Error::Invalid(format!(
+            "boardproof collect exited {} in the guest: {}",
+            r.output.collect_exit,
+            r.output
+                .files
+                .get("collect.log")
+                .map(|b| String::from_utf8_lossy(b)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .to_owned())
+                .unwrap_or_default()
+        )));
+    }
+    let bytes = r
+        .output
+        .files
+        .get("evidence.json")
+        .ok_or_else(|| Error::Invalid("the guest sent no evidence.json".into()))?;
+    Evidence::from_json(bytes).map_err(|e| Error::Invalid(format!("guest evidence.json: {e}")))
+}
+
+fn keep_boot(dir: &Path, r: &BootResult, report: Option<&serde_json::Value>) -> Result<(), Error> {
+    for (name, data) in &r.output.files {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(Error::io(parent))?;
+        }
+        std::fs::write(&p, data).map_err(Error::io(&p))?;
+    }
+    let c = dir.join("console.log");
+    std::fs::write(&c, &r.console).map_err(Error::io(&c))?;
+    if let Some(rep) = report {
+        let p = dir.join("report.json");
+        let text = serde_json::to_vec_pretty(rep).map_err(|e| Error::Invalid(e.to_string()))?;
+        std::fs::write(&p, text).map_err(Error::io(&p))?;
+    }
+    Ok(())
+}
+
+/// Boots one scenario and judges it against `reference`.
+pub fn run_row(
+    lab: &Lab,
+    s: &Scenario,
+    label: &str,
+    reference: &Reference,
+    opts: &MatrixOptions,
+) -> Row {
+    let mut row = Row {
+        scenario: label.to_owned(),
+        title: s.title.to_owned(),
+        expected: expected_text(s),
+        observed: Vec::new(),
+        result: RowResult::Error,
+        detail: String::new(),
+        why: s.why.to_owned(),
+        boot_seconds: None,
+    };
+    let booted = lab.boot(s, &opts.boot);
+    let r = match booted {
+        Ok(r) => r,
+        Err(e) => {
+            row.detail = e.to_string();
+            return row;
+        }
+    };
+    row.boot_seconds = Some(r.seconds);
+    let ev = match evidence_of(&r) {
+        Ok(ev) => ev,
+        Err(e) => {
+            row.detail = e.to_string();
+            return row;
+        }
+    };
+    let outcome = boardproof_verify::verify(reference, &ev);
+    row.observed = outcome
+        .findings
+        .iter()
+        .map(|f| Observed {
+            kind: f.kind.as_str().to_owned(),
+            severity: f.severity.as_str().to_owned(),
+            subject: f.subject.clone(),
+        })
+        .collect();
+    if let Some(k) = &opts.keep {
+        let report = serde_json::to_value(&outcome.findings).ok();
+        if let Err(e) = keep_boot(&k.join(label.replace('#', "-")), &r, report.as_ref()) {
+            row.detail = e.to_string();
+            return row;
+        }
+    }
+    let pairs: Vec<(String, String)> = row
+        .observed
+        .iter()
+        .map(|o| (o.kind.clone(), o.subject.clone()))
+        .collect();
+    let j = s.judge(&pairs);
+    row.result = if j.pass() {
+        RowResult::Pass
+    } else if s.expect.is_empty() {
+        RowResult::FalsePositive
+    } else if !j.missed.is_empty() {
+        RowResult::Missed
+    } else {
+        RowResult::Unexpected
+    };
+    let mut detail = Vec::new();
+    for m in &j.missed {
+        detail.push(format!("missed {} ({})", m.kind, m.subject));
+    }
+    for (k, subj) in &j.unexpected {
+        detail.push(format!("unexpected {k}: {subj}"));
+    }
+    row.detail = detail.join("; ");
+    row
+}
+
+/// Runs the matrix: golden boot 1 makes the signed manifest; then the golden reboots and every
+/// scenario in `scenarios` are verified against it, `opts.jobs` at a time.
+pub fn run(
+    lab: &Lab,
+    scenarios: &[&Scenario],
+    opts: &MatrixOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Matrix, Error> {
+    progress("booting the golden server (reference)");
+    let first = lab.boot(&GOLDEN, &opts.boot)?;
+    let ev = evidence_of(&first)?;
+    if let Some(k) = &opts.keep {
+        keep_boot(&k.join("golden-1"), &first, None)?;
+    }
+    let reference = golden_reference(&ev, opts.keep.as_deref())?;
+    let mut jobs: Vec<(String, &Scenario)> = Vec::new();
+    for i in 0..opts.golden_reboots {
+        jobs.push((format!("golden#{}", i.saturating_add(2)), &GOLDEN));
+    }
+    for s in scenarios.iter().filter(|s| s.name != GOLDEN.name) {
+        jobs.push((s.name.to_owned(), s));
+    }
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let rows: Mutex<Vec<Option<Row>>> = Mutex::new(vec![None; jobs.len()]);
+    let total = jobs.len();
+    std::thread::scope(|scope| {
+        for _ in 0..opts.jobs.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some((label, s)) = jobs.get(i) else { break };
+                if boot::interrupted() {
+                    break;
+                }
+                let row = run_row(lab, s, label, &reference, opts);
+                let n = done.fetch_add(1, Ordering::SeqCst).saturating_add(1);
+                progress(&format!(
+                    "[{n}/{total}] {label}: {}{}",
+                    row.result.as_str(),
+                    row.boot_seconds
+                        .map(|s| format!(" ({s:.1} s)"))
+                        .unwrap_or_default()
+                ));
+                if let Ok(mut v) = rows.lock() {
+                    if let Some(slot) = v.get_mut(i) {
+                        *slot = Some(row);
+                    }
+                }
+            });
+        }
+    });
+    if boot::interrupted() {
+        return Err(Error::Interrupted);
+    }
+    let rows: Vec<Row> = rows
+        .into_inner()
+        .map_err(|_| Error::Invalid("a matrix worker panicked".into()))?
+        .into_iter()
+        .zip(&jobs)
+        .map(|(r, (label, s))| {
+            r.unwrap_or_else(|| Row {
+                scenario: label.clone(),
+                title: s.title.to_owned(),
+                expected: expected_text(s),
+                observed: Vec::new(),
+                result: RowResult::Error,
+                detail: "not run".into(),
+                why: s.why.to_owned(),
+                boot_seconds: None,
+            })
+        })
+        .collect();
+    Ok(Matrix {
+        schema: "boardproof.lab-matrix/v1".into(),
+        kernel: format!(
+            "{} ({}, sha256 {})",
+            lab.assets.kernel.package, lab.assets.kernel.deb, lab.assets.kernel.deb_sha256
+        ),
+        ovmf_sha256: sha256_file(&lab.assets.ovmf_code)?,
+        firmware_patch: lab.patched_firmware.as_ref().map(|(_, p)| {
+            format!(
+                "UI name {} of the DXE module (byte {} of the decompressed volume), LZMA section at {:#x}: {} bytes compressed, {} after recompression, zero-padded",
+                p.module, p.byte_offset, p.section_offset, p.compressed.0, p.compressed.1
+            )
+        }),
+        reference_boot_seconds: first.seconds,
+        rows,
+    })
+}
+
+/// All scenarios, or the named ones (unknown names are an error).
+pub fn select(names: &[String]) -> Result<Vec<&'static Scenario>, Error> {
+    if names.is_empty() {
+        return Ok(CATALOGUE.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            crate::scenario::find(n).ok_or_else(|| {
+                Error::Invalid(format!("no scenario {n}; `boardproof lab list` shows them"))
+            })
+        })
+        .collect()
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The coverage document (docs/detection-coverage.md).
+pub fn markdown(m: &Matrix) -> String {
+    let mut s = String::from(
+        "# Detection coverage\n\n\
+         Written by `boardproof lab matrix`; do not edit by hand. Every row is a real boot of \
+         the virtual lab server (QEMU q35 under software emulation, Debian's OVMF, a swtpm \
+         TPM 2.0, Debian's kernel, `boardproof collect --probe-i2c` inside the guest) with \
+         exactly one change against the golden server. Golden boot 1 made the signed manifest; \
+         every row was verified against it. A row passes only when the findings are exactly \
+         the expected ones: a missing one is a lost detection, an extra one a false positive, \
+         and a boot that fails or sends no evidence is an error, never a pass.\n\n",
+    );
+    s.push_str(&format!("- Kernel: {}\n", m.kernel));
+    s.push_str(&format!("- OVMF_CODE_4M.fd sha256: {}\n", m.ovmf_sha256));
+    if let Some(p) = &m.firmware_patch {
+        s.push_str(&format!("- Firmware patch: {p}\n"));
+    }
+    s.push_str(&format!(
+        "- Reference boot: {:.1} s\n\n",
+        m.reference_boot_seconds
+    ));
+    s.push_str("| Scenario | Change | Expected | Observed | Result | Boot |\n");
+    s.push_str("|---|---|---|---|---|---|\n");
+    for r in &m.rows {
+        let observed = if r.observed.is_empty() {
+            "none".to_owned()
+        } else {
+            r.observed
+                .iter()
+                .map(|o| format!("{} ({})", o.kind, o.subject))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let expected = if r.expected.is_empty() {
+            "none".to_owned()
+        } else {
+            r.expected.join("<br>")
+        };
+        let result = if r.detail.is_empty() {
+            r.result.as_str().to_owned()
+        } else {
+            format!("{}: {}", r.result.as_str(), r.detail)
+        };
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            md_escape(&r.scenario),
+            md_escape(&r.title),
+            md_escape(&expected),
+            md_escape(&observed),
+            md_escape(&result),
+            r.boot_seconds
+                .map(|b| format!("{b:.1} s"))
+                .unwrap_or_else(|| "-".into())
+        ));
+    }
+    let passed = m
+        .rows
+        .iter()
+        .filter(|r| r.result == RowResult::Pass)
+        .count();
+    s.push_str(&format!(
+        "\n{passed} of {} rows pass.\n\n## Why these findings\n\n",
+        m.rows.len()
+    ));
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &m.rows {
+        let name = r
+            .scenario
+            .split('#')
+            .next()
+            .unwrap_or(&r.scenario)
+            .to_owned();
+        if seen.insert(name.clone()) {
+            s.push_str(&format!("- **{name}**: {}\n", r.why));
+        }
+    }
+    s.push_str(
+        "\n## What this matrix does not show\n\n\
+         Software sees identities, bytes and measurements. A passive tap on a bus, a chip that \
+         answers on no address it is asked about, or a change that alters no identity, no \
+         firmware byte and no measurement is invisible to it, here as on a real server. The \
+         lab's devices are QEMU's models: a real board adds buses (BMC, PCIe switches, retimers) \
+         that this server does not have.\n",
+    );
+    s
+}
