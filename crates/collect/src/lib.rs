@@ -114,9 +114,10 @@ enum Source {
     KernelModules,
     Acpi,
     Tpm,
+    Ima,
 }
 
-const ORDER: [Source; 10] = [
+const ORDER: [Source; 11] = [
     Source::Smbios,
     Source::Pci,
     Source::Usb,
@@ -127,6 +128,7 @@ const ORDER: [Source; 10] = [
     Source::KernelModules,
     Source::Acpi,
     Source::Tpm,
+    Source::Ima,
 ];
 
 impl Source {
@@ -142,13 +144,14 @@ impl Source {
             Source::KernelModules => "kernel-modules",
             Source::Acpi => "acpi",
             Source::Tpm => "tpm",
+            Source::Ima => "ima",
         }
     }
 }
 
 /// The names of the sources, in the order they run.
-pub const SOURCES: [&str; 10] = {
-    let mut names = [""; 10];
+pub const SOURCES: [&str; 11] = {
+    let mut names = [""; 11];
     let mut i = 0;
     while i < ORDER.len() {
         names[i] = ORDER[i].name();
@@ -267,6 +270,7 @@ fn run_source(
         Source::KernelModules => sources::modules::collect(root, inv, volatile),
         Source::Acpi => sources::acpi::collect(root, inv),
         Source::Tpm => sources::tpm::collect(root, inv),
+        Source::Ima => sources::ima::collect(root, inv),
     }
 }
 
@@ -278,7 +282,11 @@ fn merge(into: &mut Inventory, part: Inventory) {
         kernel_modules,
         acpi_tables,
         tpm,
+        ima,
     } = part;
+    if ima.is_some() {
+        into.ima = ima;
+    }
     if smbios.is_some() {
         into.smbios = smbios;
     }

@@ -84,6 +84,39 @@ pub struct Inventory {
     /// The TPM, when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tpm: Option<Tpm>,
+    /// The IMA runtime measurement list, when the kernel keeps one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ima: Option<ImaList>,
+}
+
+/// The IMA runtime measurement list: what the kernel measured (executed, mapped, read by
+/// root, per policy) since boot, in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImaList {
+    /// Path below the collection root.
+    pub path: String,
+    /// The entries, in list order.
+    pub entries: Vec<ImaMeasurement>,
+}
+
+/// One IMA measurement.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImaMeasurement {
+    /// PCR extended (10 by default).
+    pub pcr: u32,
+    /// Template (`ima-ng`, `ima-sig`).
+    pub template: String,
+    /// File digest as `algo:hex`, for templates that carry one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// File name as measured (`boot_aggregate` for the first entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The entry carries a file signature (ima-sig).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub signed: bool,
 }
 
 /// The SMBIOS table: every structure hashed, the identity-bearing types decoded.
@@ -368,7 +401,7 @@ impl SourceStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceReport {
-    /// Source name: smbios, pci, usb, i2c, block, net, cpu, kernel-modules, acpi, tpm.
+    /// Source name: smbios, pci, usb, i2c, block, net, cpu, kernel-modules, acpi, tpm, ima.
     pub name: String,
     /// Outcome.
     pub status: SourceStatus,

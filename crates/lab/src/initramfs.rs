@@ -30,10 +30,16 @@ pub const GUEST_MODULES: &[&str] = &[
     "ext4",
 ];
 
+/// Where the host's hwdata keeps pci.ids.
+const PCI_IDS: [&str; 2] = ["/usr/share/hwdata/pci.ids", "/usr/share/misc/pci.ids"];
+
 /// The serial port the guest sends its files over (the console is ttyS0).
 pub const DATA_PORT: &str = "/dev/ttyS1";
 
-/// A change to one module file inside the initramfs (the modified-driver scenario).
+/// A change to one module file inside the initramfs (the modified-driver scenario): one byte
+/// after `after` is changed and the vendor's signature is stripped, as an attacker must (the
+/// kernel refuses a module whose signature no longer verifies, but loads an unsigned one with
+/// a taint unless signatures are enforced).
 #[derive(Debug, Clone)]
 pub struct ModulePatch {
     /// Module name as in modules.dep (`i2c-dev`).
@@ -89,6 +95,7 @@ mkdir -p /tmp/out/acpi /tmp/out/smbios
 cp /tmp/evidence.json /tmp/collect.log /tmp/out/ 2>/dev/null
 cat /sys/kernel/security/tpm0/binary_bios_measurements > /tmp/out/eventlog.bin 2>/dev/null || rm -f /tmp/out/eventlog.bin
 cat /sys/kernel/security/ima/ascii_runtime_measurements > /tmp/out/ima.txt 2>/dev/null || rm -f /tmp/out/ima.txt
+cat /sys/kernel/security/ima/binary_runtime_measurements > /tmp/out/ima.bin 2>/dev/null || rm -f /tmp/out/ima.bin
 for f in DMI smbios_entry_point; do cat /sys/firmware/dmi/tables/$f > /tmp/out/smbios/$f 2>/dev/null; done
 for t in /sys/firmware/acpi/tables/*; do [ -f "$t" ] && cat "$t" > /tmp/out/acpi/${{t##*/}}; done
 if [ -d /sys/class/tpm/tpm0/pcr-sha256 ]; then
@@ -312,6 +319,7 @@ pub fn build(
     for m in &order {
         let mut data = read(&mdir.join(m))?;
         if let Some(p) = patch.filter(|p| module_name(m) == p.module.replace('-', "_")) {
+            strip_signature(&mut data).map_err(|e| Error::Invalid(format!("{m}: {e}")))?;
             patch_after(&mut data, &p.after).ok_or_else(|| {
                 Error::Invalid(format!(
                     "{m}: {:?} not found, cannot patch",
@@ -344,12 +352,27 @@ pub fn build(
         (order.join("\n") + "\n").into_bytes(),
         0o644,
     );
+    // Names in the guest's reports (display only; identity never uses them).
+    if let Some(ids) = PCI_IDS.iter().map(Path::new).find(|p| p.is_file()) {
+        a.file("usr/share/hwdata/pci.ids", read(ids)?, 0o644);
+    }
     let sha256 = a.write(out)?;
     Ok(Built {
         path: out.to_owned(),
         sha256,
         modules: order,
     })
+}
+
+/// Cuts the appended signature off a module file (no-op for an unsigned one).
+fn strip_signature(data: &mut Vec<u8>) -> Result<(), String> {
+    let signed_len = boardproof_formats::kmod_sig::parse_trailer(data)
+        .map_err(|e| format!("signature trailer: {e}"))?
+        .map(|s| s.signed_len);
+    if let Some(len) = signed_len {
+        data.truncate(len);
+    }
+    Ok(())
 }
 
 /// Flips the case of the first letter after `needle` (a harmless change to a text field, so

@@ -13,7 +13,7 @@ use crate::boot::{self, BootOptions, BootResult};
 use crate::initramfs::{self, ModulePatch};
 use crate::machine::Machine;
 use crate::ovmf;
-use crate::scenario::{Change, Scenario, CATALOGUE, GOLDEN};
+use crate::scenario::{Change, Scenario, Seen, CATALOGUE, GOLDEN};
 use crate::{disk, Error, Progress};
 
 /// The DXE module whose UI name the firmware scenario patches.
@@ -185,20 +185,33 @@ impl Lab {
     }
 }
 
-/// OVMF with one DXE module patched, cached by the original's digest.
+/// OVMF with one DXE module patched, cached by the original's digest (with a description of
+/// the patch beside it; both are written only when complete).
 pub fn patched_ovmf(assets: &Assets, module: &str) -> Result<(PathBuf, ovmf::Patch), Error> {
     let orig = sha256_file(&assets.ovmf_code)?;
     let dir = assets.cache.join("firmware");
     std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     let short = orig.get(..16).unwrap_or(&orig);
     let out = dir.join(format!("OVMF_CODE_4M-{short}-{module}.fd"));
+    let info = out.with_extension("json");
+    if out.is_file() && info.is_file() {
+        let bytes = std::fs::read(&info).map_err(Error::io(&info))?;
+        if let Ok(p) = serde_json::from_slice::<ovmf::Patch>(&bytes) {
+            if p.module == module {
+                return Ok((out, p));
+            }
+        }
+    }
     let mut image = std::fs::read(&assets.ovmf_code).map_err(Error::io(&assets.ovmf_code))?;
     let patch = ovmf::patch_dxe_module(&mut image, module)?;
-    if !out.is_file() || std::fs::read(&out).map_err(Error::io(&out))? != image {
-        let tmp = dir.join(format!(".partial-{}", std::process::id()));
-        std::fs::write(&tmp, &image).map_err(Error::io(&tmp))?;
-        std::fs::rename(&tmp, &out).map_err(Error::io(&out))?;
-    }
+    let write = |path: &Path, bytes: &[u8]| -> Result<(), Error> {
+        let tmp = path.with_extension(format!("partial-{}", std::process::id()));
+        std::fs::write(&tmp, bytes).map_err(Error::io(&tmp))?;
+        std::fs::rename(&tmp, path).map_err(Error::io(path))
+    };
+    write(&out, &image)?;
+    let json = serde_json::to_vec_pretty(&patch).map_err(|e| Error::Invalid(e.to_string()))?;
+    write(&info, &json)?;
     Ok((out, patch))
 }
 
@@ -306,16 +319,7 @@ impl Matrix {
 }
 
 fn expected_text(s: &Scenario) -> Vec<String> {
-    s.expect
-        .iter()
-        .map(|x| {
-            if x.subject.is_empty() {
-                x.kind.to_owned()
-            } else {
-                format!("{} ({})", x.kind, x.subject)
-            }
-        })
-        .collect()
+    s.expect.iter().map(|x| x.describe()).collect()
 }
 
 /// Signs the golden evidence with a fresh key and opens it again, as a user's `manifest
@@ -432,12 +436,23 @@ pub fn run_row(
             return row;
         }
     }
-    let pairs: Vec<(String, String)> = row
-        .observed
+    let seen: Vec<Seen> = outcome
+        .findings
         .iter()
-        .map(|o| (o.kind.clone(), o.subject.clone()))
+        .map(|f| Seen {
+            kind: f.kind.as_str().to_owned(),
+            text: [
+                Some(f.subject.as_str()),
+                f.expected.as_deref(),
+                f.observed.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" | "),
+        })
         .collect();
-    let j = s.judge(&pairs);
+    let j = s.judge(&seen);
     row.result = if j.pass() {
         RowResult::Pass
     } else if s.expect.is_empty() {
@@ -449,10 +464,10 @@ pub fn run_row(
     };
     let mut detail = Vec::new();
     for m in &j.missed {
-        detail.push(format!("missed {} ({})", m.kind, m.subject));
+        detail.push(format!("missed {}", m.describe()));
     }
-    for (k, subj) in &j.unexpected {
-        detail.push(format!("unexpected {k}: {subj}"));
+    for u in &j.unexpected {
+        detail.push(format!("unexpected {}: {}", u.kind, u.text));
     }
     row.detail = detail.join("; ");
     row

@@ -26,7 +26,7 @@ const SECTION_GUID_DEFINED: u8 = 0x02;
 const MAX_DECOMPRESSED: u64 = 64 << 20;
 
 /// What the patch changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Patch {
     /// The module's UI name before the patch.
     pub module: String,

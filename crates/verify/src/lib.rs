@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod components;
+mod ima;
 mod platform;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,6 +67,11 @@ pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
         acpi(reference, ev, &mut out);
     }
     tpm(reference, ev, &mut out);
+    if !unseen.contains("ima") {
+        if let (Some(want), Some(got)) = (&reference.inventory.ima, &ev.inventory.ima) {
+            ima::compare(want, got, &mut out);
+        }
+    }
     // Most severe first; the full order makes equal inputs give byte-equal reports.
     out.findings
         .sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.cmp(b)));

@@ -93,7 +93,7 @@ pub fn list(json: bool) -> anyhow::Result<Outcome> {
                 serde_json::json!({
                     "name": s.name,
                     "title": s.title,
-                    "expect": s.expect.iter().map(|e| serde_json::json!({"kind": e.kind, "subject": e.subject})).collect::<Vec<_>>(),
+                    "expect": s.expect.iter().map(|e| serde_json::json!({"kind": e.kind, "shows": e.shows})).collect::<Vec<_>>(),
                     "why": s.why,
                 })
             })
@@ -104,17 +104,7 @@ pub fn list(json: bool) -> anyhow::Result<Outcome> {
     let rows: Vec<Vec<String>> = CATALOGUE
         .iter()
         .map(|s| {
-            let expect: Vec<String> = s
-                .expect
-                .iter()
-                .map(|e| {
-                    if e.subject.is_empty() {
-                        e.kind.to_owned()
-                    } else {
-                        format!("{} ({})", e.kind, e.subject)
-                    }
-                })
-                .collect();
+            let expect: Vec<String> = s.expect.iter().map(|e| e.describe()).collect();
             vec![
                 s.name.to_owned(),
                 s.title.to_owned(),
@@ -250,9 +240,10 @@ pub fn run_matrix(a: &MatrixArgs, c: &Common) -> anyhow::Result<Outcome> {
         a.golden_reboots
     ));
     let m = matrix::run(&lab, &scenarios, &opts, &|line: &str| {
-        steps.step(line);
         if line.starts_with('[') {
             steps.line(line);
+        } else {
+            steps.step(line);
         }
     })?;
     drop(steps);

@@ -31,7 +31,7 @@ pub fn collect(root: &Path, inv: &mut Inventory) -> Result<SourceOutput, Error> 
         if let Some(m) = first(&["device/model"]) {
             identity.insert("model".into(), m);
         }
-        if let Some(s) = first(&["serial", "device/serial"]) {
+        if let Some(s) = first(&["serial", "device/serial"]).or_else(|| vpd_serial(&blk)) {
             identity.insert("serial".into(), s);
         }
         if let Some(w) = first(&["wwid", "device/wwid"]) {
@@ -77,4 +77,53 @@ pub fn collect(root: &Path, inv: &mut Inventory) -> Result<SourceOutput, Error> 
         ));
     }
     Ok(out)
+}
+
+/// The unit serial number from SCSI VPD page 0x80 (`device/vpd_pg80`), which is where SATA and
+/// SAS disks expose it (libata translates the ATA IDENTIFY serial into this page).
+fn vpd_serial(blk: &Path) -> Option<String> {
+    let bytes = std::fs::read(blk.join("device/vpd_pg80")).ok()?;
+    parse_vpd_pg80(&bytes)
+}
+
+/// Page 0x80: byte 1 is the page code, bytes 2-3 the big-endian length of the serial.
+pub fn parse_vpd_pg80(bytes: &[u8]) -> Option<String> {
+    if bytes.get(1) != Some(&0x80) {
+        return None;
+    }
+    let len = usize::from(u16::from_be_bytes([*bytes.get(2)?, *bytes.get(3)?]));
+    let serial = bytes.get(4..4usize.checked_add(len)?)?;
+    let text: String = String::from_utf8_lossy(serial)
+        .trim_matches(|c: char| c.is_whitespace() || c == '\0')
+        .to_owned();
+    (!text.is_empty() && text.chars().all(|c| c.is_ascii_graphic() || c == ' ')).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vpd_page_80() {
+        let mut p = vec![0x00, 0x80, 0x00, 0x14];
+        p.extend_from_slice(b"      S45PNA0M123456");
+        assert_eq!(parse_vpd_pg80(&p).as_deref(), Some("S45PNA0M123456"));
+        assert_eq!(parse_vpd_pg80(&p[..10]), None, "truncated");
+        assert_eq!(
+            parse_vpd_pg80(&[0x00, 0x83, 0x00, 0x01, b'x']),
+            None,
+            "other page"
+        );
+        assert_eq!(
+            parse_vpd_pg80(&[0x00, 0x80, 0x00, 0x02, b' ', 0]),
+            None,
+            "blank"
+        );
+        assert_eq!(
+            parse_vpd_pg80(&[0x00, 0x80, 0x00, 0x01, 0x07]),
+            None,
+            "not text"
+        );
+        assert_eq!(parse_vpd_pg80(&[]), None);
+    }
 }

@@ -7,7 +7,8 @@ use std::path::Path;
 use boardproof_evidence::{Component, ComponentClass, Inventory, SourceStatus};
 use sha2::{Digest, Sha256};
 
-use crate::fsutil::{attr, link_name, list_dir, under};
+use super::pci_location;
+use crate::fsutil::{attr, device_path, link_name, list_dir, under};
 use crate::{Error, SourceOutput};
 
 /// Always said without a probe, because it is the limit of this source.
@@ -43,7 +44,7 @@ pub fn collect(root: &Path, inv: &mut Inventory, probe_i2c: bool) -> Result<Sour
             continue;
         }
         let dev = dir.join(&name);
-        let adapter_name = adapter_name(&dir, bus);
+        let adapter = Adapter::read(root, &dir, bus);
         let address = u16::from_str_radix(addr, 16)
             .map_or_else(|_| addr.to_owned(), |a| format!("0x{a:02x}"));
         if let (Ok(b), Ok(a)) = (bus.parse(), u16::from_str_radix(addr, 16)) {
@@ -51,18 +52,21 @@ pub fn collect(root: &Path, inv: &mut Inventory, probe_i2c: bool) -> Result<Sour
         }
         let client = attr(&dev.join("name")).unwrap_or_default();
         let identity = BTreeMap::from([
-            ("adapter".to_owned(), adapter_name.clone()),
+            ("adapter".to_owned(), adapter.stable.clone()),
             ("address".to_owned(), address.clone()),
             ("name".to_owned(), client.clone()),
         ]);
-        let mut attributes = BTreeMap::from([("sysfs_name".to_owned(), name.clone())]);
+        let mut attributes = BTreeMap::from([
+            ("sysfs_name".to_owned(), name.clone()),
+            ("adapter_name".to_owned(), adapter.name.clone()),
+        ]);
         if let Some(d) = link_name(&dev.join("driver")) {
             attributes.insert("driver".into(), d);
         }
         inv.components.push(Component {
             class: ComponentClass::I2c,
             identity,
-            location: format!("{adapter_name}@{address}"),
+            location: adapter.location(&address),
             description: Some(client),
             attributes,
         });
@@ -71,7 +75,8 @@ pub fn collect(root: &Path, inv: &mut Inventory, probe_i2c: bool) -> Result<Sour
     if probe_i2c {
         let mut failed = Vec::new();
         for bus in adapters {
-            let name = adapter_name(&dir, &bus.to_string());
+            let adapter = Adapter::read(root, &dir, &bus.to_string());
+            let name = &adapter.name;
             let node = under(root, &format!("dev/i2c-{bus}"));
             match probe_adapter(&node, bus, &declared) {
                 Ok(found) => {
@@ -81,7 +86,7 @@ pub fn collect(root: &Path, inv: &mut Inventory, probe_i2c: bool) -> Result<Sour
                         found.len()
                     ));
                     for p in found {
-                        inv.components.push(p.component(&name));
+                        inv.components.push(p.component(&adapter));
                         out.items += 1;
                     }
                 }
@@ -98,8 +103,52 @@ pub fn collect(root: &Path, inv: &mut Inventory, probe_i2c: bool) -> Result<Sour
     Ok(out)
 }
 
-fn adapter_name(dir: &Path, bus: &str) -> String {
-    attr(&dir.join(format!("i2c-{bus}")).join("name")).unwrap_or_else(|| format!("i2c-{bus}"))
+/// An adapter as identity sees it.
+struct Adapter {
+    /// The kernel's name (`SMBus I801 adapter at 6000`).
+    name: String,
+    /// The name without the I/O address the firmware assigned.
+    stable: String,
+    /// Path of the PCI device it belongs to (`pci0000:00/1f.3`), when it has one.
+    pci: Option<String>,
+}
+
+impl Adapter {
+    fn read(root: &Path, dir: &Path, bus: &str) -> Adapter {
+        let node = dir.join(format!("i2c-{bus}"));
+        let name = attr(&node.join("name")).unwrap_or_else(|| format!("i2c-{bus}"));
+        let pci = device_path(root, &node)
+            .map(|c| pci_location(&c).0)
+            .filter(|p| !p.is_empty());
+        Adapter {
+            stable: stable_adapter_name(&name).to_owned(),
+            name,
+            pci,
+        }
+    }
+
+    fn location(&self, address: &str) -> String {
+        match &self.pci {
+            Some(p) => format!("{p}/{}@{address}", self.stable),
+            None => format!("{}@{address}", self.stable),
+        }
+    }
+}
+
+/// The adapter name without a trailing ` at <hex>` I/O address (`SMBus I801 adapter at 6000`
+/// → `SMBus I801 adapter`): the firmware assigns that address, and it moves when another
+/// device takes I/O space, which must not look like a new bus.
+pub fn stable_adapter_name(name: &str) -> &str {
+    match name.rsplit_once(" at ") {
+        Some((head, tail))
+            if !head.is_empty()
+                && !tail.is_empty()
+                && tail.chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
+            head
+        }
+        _ => name,
+    }
 }
 
 /// First and last address probed: i2cdetect's default range (0x00-0x07 and 0x78-0x7f are
@@ -156,10 +205,10 @@ pub struct Probed {
 }
 
 impl Probed {
-    fn component(&self, adapter: &str) -> Component {
+    fn component(&self, adapter: &Adapter) -> Component {
         let address = format!("0x{:02x}", self.address);
         let mut identity = BTreeMap::from([
-            ("adapter".to_owned(), adapter.to_owned()),
+            ("adapter".to_owned(), adapter.stable.clone()),
             ("address".to_owned(), address.clone()),
             (
                 "detected_by".to_owned(),
@@ -172,13 +221,13 @@ impl Probed {
         Component {
             class: ComponentClass::I2c,
             identity,
-            location: format!("{adapter}@{address}"),
+            location: adapter.location(&address),
             description: Some(if self.contents_sha256.is_some() {
                 "EEPROM-like chip (answered a probe; no driver declared it)".to_owned()
             } else {
                 "chip that answered a probe (no driver declared it)".to_owned()
             }),
-            attributes: BTreeMap::new(),
+            attributes: BTreeMap::from([("adapter_name".to_owned(), adapter.name.clone())]),
         }
     }
 }
@@ -244,6 +293,21 @@ fn probe_adapter(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adapter_names_lose_the_io_address_only() {
+        assert_eq!(
+            stable_adapter_name("SMBus I801 adapter at 6000"),
+            "SMBus I801 adapter"
+        );
+        assert_eq!(
+            stable_adapter_name("SMBus PIIX4 adapter port 2 at 0b00"),
+            "SMBus PIIX4 adapter port 2"
+        );
+        assert_eq!(stable_adapter_name("i915 gmbus dpc"), "i915 gmbus dpc");
+        assert_eq!(stable_adapter_name("bus at home"), "bus at home");
+        assert_eq!(stable_adapter_name(" at 10"), " at 10");
+    }
 
     #[test]
     fn modes_follow_i2cdetect() {

@@ -4,6 +4,7 @@ pub mod acpi;
 pub mod block;
 pub mod cpu;
 pub mod i2c;
+pub mod ima;
 pub mod modules;
 pub mod net;
 pub mod pci;

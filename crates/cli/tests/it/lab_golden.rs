@@ -1,0 +1,172 @@
+//! The golden lab server's files (testdata/lab/golden, from a real boot: see its README) as
+//! fixtures: the host's collector, run on the raw files the guest sent, must reproduce what the
+//! guest's collector recorded; the SMBIOS table must carry exactly the strings the lab set with
+//! `-smbios`; the binary IMA list must decode to what the kernel itself printed as ASCII.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::util::{code, run, stdout, workspace};
+
+fn golden() -> PathBuf {
+    workspace().join("testdata/lab/golden")
+}
+
+fn evidence() -> Value {
+    serde_json::from_slice(&std::fs::read(golden().join("evidence.json")).unwrap()).unwrap()
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(from, to).unwrap();
+}
+
+/// A root holding the guest's raw files where the collector looks for them.
+fn snapshot_root() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = tmp.path();
+    let g = golden();
+    for f in ["DMI", "smbios_entry_point"] {
+        copy(
+            &g.join("smbios").join(f),
+            &r.join("sys/firmware/dmi/tables").join(f),
+        );
+    }
+    for e in std::fs::read_dir(g.join("acpi")).unwrap() {
+        let e = e.unwrap();
+        copy(
+            &e.path(),
+            &r.join("sys/firmware/acpi/tables").join(e.file_name()),
+        );
+    }
+    copy(
+        &g.join("eventlog.bin"),
+        &r.join("sys/kernel/security/tpm0/binary_bios_measurements"),
+    );
+    std::fs::create_dir_all(r.join("sys/class/tpm/tpm0")).unwrap();
+    std::fs::write(r.join("sys/class/tpm/tpm0/tpm_version_major"), "2\n").unwrap();
+    copy(
+        &g.join("ima.bin"),
+        &r.join("sys/kernel/security/ima/binary_runtime_measurements"),
+    );
+    tmp
+}
+
+#[test]
+fn host_collector_on_the_guest_files_reproduces_the_guest_evidence() {
+    let root = snapshot_root();
+    let out = run(&["collect", "--root", root.path().to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 0);
+    let here: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let guest = evidence();
+    for key in ["smbios", "acpi_tables", "ima"] {
+        assert_eq!(here[key], guest[key], "{key} differs");
+        assert!(!guest[key].is_null(), "{key} missing in the fixture");
+    }
+    assert_eq!(
+        here["tpm"]["event_log"]["sha256"],
+        guest["tpm"]["event_log"]["sha256"]
+    );
+    // The DIMM comes from SMBIOS, so it is reproduced too.
+    let dimms = |ev: &Value| -> Vec<Value> {
+        ev["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["class"] == "dimm")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(dimms(&here), dimms(&guest));
+    assert_eq!(dimms(&guest).len(), 1);
+}
+
+#[test]
+fn smbios_carries_the_strings_the_lab_set() {
+    let out = run(&[
+        "smbios",
+        "decode",
+        golden().join("smbios").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", crate::util::stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let system = &v["system"];
+    assert_eq!(system["manufacturer"], "Supermicro");
+    assert_eq!(system["product"], "SYS-1029P-WTR");
+    assert_eq!(system["serial"], "S123456789X1");
+    // Printed as dmidecode does: upper case.
+    assert_eq!(system["uuid"], "4C4C4544-0042-3510-8052-B4C04F445A32");
+    assert_eq!(v["baseboards"][0]["product"], "X11DDW-L");
+    assert_eq!(v["baseboards"][0]["serial"], "OM19AS000123");
+    assert_eq!(v["baseboards"][0]["asset_tag"], "ASSET-0001");
+    assert_eq!(v["chassis"][0]["serial"], "C1170LI23AB0123");
+    assert_eq!(v["bios"]["vendor"], "American Megatrends Inc.");
+    assert_eq!(v["bios"]["version"], "3.4");
+    assert_eq!(v["memory_devices"][0]["serial"], "3A8F12C4");
+    assert_eq!(v["memory_devices"][0]["part_number"], "M393A2K43BB1-CTD");
+}
+
+#[test]
+fn golden_evidence_holds_what_the_lab_built() {
+    let ev = evidence();
+    for s in ev["sources"].as_array().unwrap() {
+        assert_eq!(s["status"], "ok", "source {s}");
+    }
+    let comps = ev["components"].as_array().unwrap();
+    let with =
+        |class: &str| -> Vec<&Value> { comps.iter().filter(|c| c["class"] == class).collect() };
+    // The eight SPD EEPROMs of q35's SMBus are seen only by the probe.
+    let i2c = with("i2c");
+    assert_eq!(i2c.len(), 8, "{i2c:?}");
+    for (n, c) in i2c.iter().enumerate() {
+        assert_eq!(c["identity"]["address"], format!("0x{:02x}", 0x50 + n));
+        assert_eq!(c["identity"]["detected_by"], "probe (read-byte)");
+        assert!(c["identity"]["contents_sha256"].is_string());
+    }
+    let serials: Vec<&Value> = with("block")
+        .iter()
+        .map(|c| &c["identity"]["serial"])
+        .collect();
+    assert!(
+        serials.contains(&&Value::from("S45PNA0M123456")),
+        "SATA serial from VPD page 0x80: {serials:?}"
+    );
+    assert!(
+        serials.contains(&&Value::from("PHLJ912345678")),
+        "{serials:?}"
+    );
+    let nic = with("nic");
+    assert_eq!(nic[0]["identity"]["permanent_mac"], "ac:1f:6b:12:34:56");
+    let ima = ev["ima"]["entries"].as_array().unwrap();
+    assert!(
+        ima.iter().any(|e| e["name"] == "/mnt/data/bin/lab-check"),
+        "{ima:?}"
+    );
+}
+
+#[test]
+fn binary_ima_list_decodes_to_the_kernels_ascii_list() {
+    let bin = std::fs::read(golden().join("ima.bin")).unwrap();
+    let entries = boardproof_formats::ima::parse(&bin).unwrap();
+    let ascii = std::fs::read_to_string(golden().join("ima.txt")).unwrap();
+    let lines: Vec<&str> = ascii.lines().collect();
+    assert_eq!(entries.len(), lines.len());
+    assert!(entries.len() >= 2);
+    for (e, line) in entries.iter().zip(&lines) {
+        // "PCR template-hash template file-digest name [signature]"
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f[0], e.pcr.to_string(), "{line}");
+        assert_eq!(f[1], hex::encode(e.template_digest), "{line}");
+        assert_eq!(f[2], e.template, "{line}");
+        assert_eq!(Some(f[3].to_owned()), e.digest_text(), "{line}");
+        assert_eq!(Some(f[4]), e.name.as_deref(), "{line}");
+        // The kernel prints an empty signature field as nothing.
+        assert_eq!(
+            f.get(5).copied().filter(|s| !s.is_empty()),
+            e.extra.as_ref().map(hex::encode).as_deref(),
+            "{line}"
+        );
+    }
+}

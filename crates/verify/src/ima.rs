@@ -1,0 +1,121 @@
+//! IMA: the files measured in this boot against the files measured in the reference's.
+//!
+//! IMA's list records what ran (or was read, per policy), in the order it happened, so order
+//! and count differ between boots of a healthy server; what must not differ is the digest of
+//! a file the reference also measured. A file measured now under a name the reference never
+//! measured is reported as unknown: the reference cannot vouch for it. A file the reference
+//! measured and this boot did not is not a finding (it simply did not run).
+//!
+//! The `boot_aggregate` entry folds PCRs 0-9 together; it changes with any boot measurement
+//! and is compared through the event log instead, so one firmware change is not reported twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use boardproof_evidence::{FindingKind, ImaList, Severity};
+
+use crate::{finding, Outcome};
+
+const BOOT_AGGREGATE: &str = "boot_aggregate";
+
+fn files(list: &ImaList) -> impl Iterator<Item = (&str, &str)> {
+    list.entries.iter().filter_map(|e| {
+        let name = e.name.as_deref()?;
+        let digest = e.digest.as_deref()?;
+        (name != BOOT_AGGREGATE).then_some((name, digest))
+    })
+}
+
+pub(crate) fn compare(reference: &ImaList, now: &ImaList, out: &mut Outcome) {
+    let mut want: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (name, digest) in files(reference) {
+        want.entry(name).or_default().insert(digest);
+    }
+    let mut seen = BTreeSet::new();
+    for (name, digest) in files(now) {
+        if !seen.insert((name, digest)) {
+            continue;
+        }
+        match want.get(name) {
+            Some(digests) if digests.contains(digest) => {}
+            Some(digests) => out.findings.push(finding(
+                FindingKind::ImaFileChanged,
+                Severity::Critical,
+                format!("IMA-measured file {name}"),
+                Some(digests.iter().copied().collect::<Vec<_>>().join(", ")),
+                Some(digest.to_owned()),
+                format!("{name} was measured with a digest the reference never had: its contents changed"),
+            )),
+            None => out.findings.push(finding(
+                FindingKind::ImaFileUnknown,
+                Severity::High,
+                format!("IMA-measured file {name}"),
+                None,
+                Some(digest.to_owned()),
+                format!("{name} was measured in this boot but never in the reference's"),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boardproof_evidence::ImaMeasurement;
+
+    fn list(entries: &[(&str, &str)]) -> ImaList {
+        ImaList {
+            path: "x".into(),
+            entries: entries
+                .iter()
+                .map(|(n, d)| ImaMeasurement {
+                    pcr: 10,
+                    template: "ima-ng".into(),
+                    digest: Some((*d).into()),
+                    name: Some((*n).into()),
+                    signed: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn kinds(out: &Outcome) -> Vec<(&str, &str)> {
+        out.findings
+            .iter()
+            .map(|f| (f.kind.as_str(), f.subject.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn changed_unknown_and_what_is_not_a_finding() {
+        let reference = list(&[
+            ("boot_aggregate", "sha256:aa"),
+            ("/bin/a", "sha256:01"),
+            ("/bin/b", "sha256:02"),
+        ]);
+        // Same files in another order, b not run, boot_aggregate different: clean.
+        let mut out = Outcome::default();
+        compare(
+            &reference,
+            &list(&[("/bin/a", "sha256:01"), ("boot_aggregate", "sha256:bb")]),
+            &mut out,
+        );
+        assert!(out.findings.is_empty());
+        let mut out = Outcome::default();
+        compare(
+            &reference,
+            &list(&[
+                ("/bin/a", "sha256:09"),
+                ("/bin/a", "sha256:09"),
+                ("/bin/new", "sha256:03"),
+            ]),
+            &mut out,
+        );
+        assert_eq!(
+            kinds(&out),
+            [
+                ("ima-file-changed", "IMA-measured file /bin/a"),
+                ("ima-file-unknown", "IMA-measured file /bin/new")
+            ]
+        );
+    }
+}
