@@ -12,7 +12,7 @@
 set -euo pipefail
 
 packages=(dmidecode pciutils usbutils hwdata hyperfine
-  qemu-system-x86 ovmf swtpm swtpm-tools busybox-static e2fsprogs kmod binutils)
+  qemu-system-x86 ovmf swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps)
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()

@@ -171,6 +171,8 @@ pub fn run_tool(cmd: &mut Command) -> Result<String, Error> {
 pub fn prepare(cache: &Path, progress: &dyn Progress) -> Result<Assets, Error> {
     check_host()?;
     std::fs::create_dir_all(cache).map_err(Error::io(cache))?;
+    // Two runs at once (parallel tests, two users) must not build the same entry together.
+    let _lock = lock(cache)?;
     let kernel = kernel(cache, progress)?;
     let (swtpm_setup_conf, swtpm_ca_dir) = swtpm_ca(cache)?;
     Ok(Assets {
@@ -182,6 +184,19 @@ pub fn prepare(cache: &Path, progress: &dyn Progress) -> Result<Assets, Error> {
         swtpm_setup_conf,
         swtpm_ca_dir,
     })
+}
+
+/// An exclusive lock on the cache, held until the returned file is dropped.
+pub fn lock(cache: &Path) -> Result<std::fs::File, Error> {
+    let path = cache.join(".lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(Error::io(&path))?;
+    f.lock().map_err(Error::io(&path))?;
+    Ok(f)
 }
 
 /// The kernel package to use: `$BOARDPROOF_LAB_KERNEL`, else the one linux-image-amd64 pulls in.

@@ -189,6 +189,7 @@ impl Lab {
 /// the patch beside it; both are written only when complete).
 pub fn patched_ovmf(assets: &Assets, module: &str) -> Result<(PathBuf, ovmf::Patch), Error> {
     let orig = sha256_file(&assets.ovmf_code)?;
+    let _lock = assets::lock(&assets.cache)?;
     let dir = assets.cache.join("firmware");
     std::fs::create_dir_all(&dir).map_err(Error::io(&dir))?;
     let short = orig.get(..16).unwrap_or(&orig);
@@ -367,7 +368,12 @@ pub fn evidence_of(r: &BootResult) -> Result<Evidence, Error> {
     Evidence::from_json(bytes).map_err(|e| Error::Invalid(format!("guest evidence.json: {e}")))
 }
 
-fn keep_boot(dir: &Path, r: &BootResult, report: Option<&serde_json::Value>) -> Result<(), Error> {
+/// Writes a boot's guest files, console and (when given) report into `dir`.
+pub fn keep_boot(
+    dir: &Path,
+    r: &BootResult,
+    report: Option<&serde_json::Value>,
+) -> Result<(), Error> {
     for (name, data) in &r.output.files {
         let p = dir.join(name);
         if let Some(parent) = p.parent() {

@@ -150,6 +150,9 @@ pub fn run(name: &str, c: &Common, json: bool) -> anyhow::Result<Outcome> {
     steps.step("booting the golden server (reference)");
     let first = lab.boot(&GOLDEN, &opts.boot)?;
     let ev = matrix::evidence_of(&first)?;
+    if let Some(k) = &c.keep {
+        matrix::keep_boot(&k.join("golden-1"), &first, None)?;
+    }
     let reference = matrix::golden_reference(&ev, c.keep.as_deref())?;
     steps.line(&format!("golden boot: {:.1} s", first.seconds));
     steps.step(&format!("booting {name}"));

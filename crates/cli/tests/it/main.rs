@@ -7,6 +7,7 @@ mod buses;
 mod e2e;
 mod fixture;
 mod hostile;
+mod lab;
 mod lab_golden;
 mod pci_names;
 mod scan;
