@@ -230,7 +230,7 @@ pub struct MatrixOptions {
 }
 
 /// A finding as the matrix shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct Observed {
     /// Kind.
     pub kind: String,
@@ -241,7 +241,7 @@ pub struct Observed {
 }
 
 /// How a row ended.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum RowResult {
     /// Exactly the expected findings.
@@ -270,7 +270,7 @@ impl RowResult {
 }
 
 /// One row of the matrix.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Row {
     /// Scenario name (golden reboots are `golden#2`, `golden#3`, …).
     pub scenario: String,
@@ -291,7 +291,7 @@ pub struct Row {
 }
 
 /// The whole matrix.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Matrix {
     /// `boardproof.lab-matrix/v1`.
     pub schema: String,
@@ -567,6 +567,15 @@ pub fn run(
         reference_boot_seconds: first.seconds,
         rows,
     })
+}
+
+/// JSON Schemas of `lab matrix --json` (a [`Matrix`]) and `lab run --json` (one [`Row`]).
+pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
+    let to_value = |s: schemars::Schema| serde_json::to_value(s).unwrap_or_default();
+    vec![
+        ("lab-matrix-v1.json", to_value(schemars::schema_for!(Matrix))),
+        ("lab-row-v1.json", to_value(schemars::schema_for!(Row))),
+    ]
 }
 
 /// All scenarios, or the named ones (unknown names are an error).

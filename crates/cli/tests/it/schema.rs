@@ -7,7 +7,10 @@ use crate::util::workspace;
 fn checked_in_schemas_match_the_types() {
     let dir = workspace().join("schemas");
     let update = std::env::var_os("BOARDPROOF_UPDATE_SCHEMAS").is_some();
-    for (name, schema) in boardproof_evidence::schemas() {
+    let all = boardproof_evidence::schemas()
+        .into_iter()
+        .chain(boardproof_lab::matrix::schemas());
+    for (name, schema) in all {
         let path = dir.join(name);
         let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
         if update {
