@@ -573,7 +573,10 @@ pub fn run(
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     let to_value = |s: schemars::Schema| serde_json::to_value(s).unwrap_or_default();
     vec![
-        ("lab-matrix-v1.json", to_value(schemars::schema_for!(Matrix))),
+        (
+            "lab-matrix-v1.json",
+            to_value(schemars::schema_for!(Matrix)),
+        ),
         ("lab-row-v1.json", to_value(schemars::schema_for!(Row))),
     ]
 }
