@@ -309,7 +309,12 @@ pub fn build(
     a.file("bin/busybox", read(&assets.busybox)?, 0o755);
     a.symlink("bin/sh", "busybox");
     a.file("bin/boardproof", read(guest_binary)?, 0o755);
-    for lib in shared_libraries(guest_binary)? {
+    // busybox-static needs none; a dynamic busybox (package `busybox`) gets its libraries too.
+    let mut libs = shared_libraries(guest_binary)?;
+    libs.extend(shared_libraries(&assets.busybox)?);
+    libs.sort();
+    libs.dedup();
+    for lib in libs {
         let canonical = std::fs::canonicalize(&lib).map_err(Error::io(&lib))?;
         let rel = lib.to_string_lossy().trim_start_matches('/').to_owned();
         a.file(&rel, read(&canonical)?, 0o755);
