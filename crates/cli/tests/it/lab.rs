@@ -30,6 +30,16 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Nothing of the run is left: no process mentions its TMPDIR, and TMPDIR is empty.
+fn assert_cleaned_up(tmp: &Path) {
+    assert!(
+        processes_under(tmp).is_empty(),
+        "{:?}",
+        processes_under(tmp)
+    );
+    assert!(leftovers(tmp).is_empty(), "{:?}", leftovers(tmp));
+}
+
 fn lab_tools_present() -> bool {
     [
         "qemu-system-x86_64",
@@ -59,16 +69,7 @@ fn a_boot_out_of_time_is_stopped_and_cleaned_up() {
         "{}",
         stderr(&out)
     );
-    assert!(
-        processes_under(tmp.path()).is_empty(),
-        "{:?}",
-        processes_under(tmp.path())
-    );
-    assert!(
-        leftovers(tmp.path()).is_empty(),
-        "{:?}",
-        leftovers(tmp.path())
-    );
+    assert_cleaned_up(tmp.path());
 }
 
 #[test]
@@ -108,14 +109,5 @@ fn sigint_stops_qemu_and_swtpm_and_removes_the_folders() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("interrupted"), "{err}");
-    assert!(
-        processes_under(tmp.path()).is_empty(),
-        "{:?}",
-        processes_under(tmp.path())
-    );
-    assert!(
-        leftovers(tmp.path()).is_empty(),
-        "{:?}",
-        leftovers(tmp.path())
-    );
+    assert_cleaned_up(tmp.path());
 }
