@@ -73,7 +73,8 @@ pub struct BootResult {
 pub struct BootOptions {
     /// Stop the guest after this long.
     pub timeout: Duration,
-    /// Keep the per-boot folder here instead of deleting it (for diagnosis).
+    /// Copy the boot's logs (console, data port, QEMU, swtpm) here before its folder is
+    /// removed, also when the boot fails (for diagnosis).
     pub keep: Option<PathBuf>,
 }
 
@@ -88,6 +89,9 @@ impl Default for BootOptions {
 
 fn tail(text: &str, lines: usize) -> String {
     let v: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if v.is_empty() {
+        return "(nothing on the console)".to_owned();
+    }
     v.get(v.len().saturating_sub(lines)..)
         .unwrap_or_default()
         .join("\n")

@@ -409,7 +409,15 @@ pub fn run_row(
         why: s.why.to_owned(),
         boot_seconds: None,
     };
-    let booted = lab.boot(s, &opts.boot);
+    // With --keep, a boot that fails still leaves its console, QEMU and swtpm logs.
+    let boot_opts = BootOptions {
+        keep: opts
+            .keep
+            .as_ref()
+            .map(|k| k.join(label.replace('#', "-")).join("boot")),
+        ..opts.boot.clone()
+    };
+    let booted = lab.boot(s, &boot_opts);
     let r = match booted {
         Ok(r) => r,
         Err(e) => {
@@ -488,7 +496,13 @@ pub fn run(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Matrix, Error> {
     progress("booting the golden server (reference)");
-    let first = lab.boot(&GOLDEN, &opts.boot)?;
+    let first = lab.boot(
+        &GOLDEN,
+        &BootOptions {
+            keep: opts.keep.as_ref().map(|k| k.join("golden-1").join("boot")),
+            ..opts.boot.clone()
+        },
+    )?;
     let ev = evidence_of(&first)?;
     if let Some(k) = &opts.keep {
         keep_boot(&k.join("golden-1"), &first, None)?;

@@ -148,7 +148,13 @@ pub fn run(name: &str, c: &Common, json: bool) -> anyhow::Result<Outcome> {
         keep: c.keep.clone(),
     };
     steps.step("booting the golden server (reference)");
-    let first = lab.boot(&GOLDEN, &opts.boot)?;
+    let first = lab.boot(
+        &GOLDEN,
+        &BootOptions {
+            keep: c.keep.as_ref().map(|k| k.join("golden-1").join("boot")),
+            ..opts.boot.clone()
+        },
+    )?;
     let ev = matrix::evidence_of(&first)?;
     if let Some(k) = &c.keep {
         matrix::keep_boot(&k.join("golden-1"), &first, None)?;
