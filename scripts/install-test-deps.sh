@@ -5,13 +5,14 @@
 #   usbutils   lsusb, for the collect-time comparison in docs/performance.md
 #   hwdata     pci.ids / usb.ids, the name databases collect reads for display
 #   hyperfine  whole-process timing for docs/performance.md
+#   tpm2-tools tpm2_eventlog, event log reference (tests/it/eventlog_tpm2.rs)
 #   the lab server (boardproof lab, crates/lab): qemu-system-x86 ovmf swtpm swtpm-tools
 #              busybox-static e2fsprogs kmod binutils (apt-get download and dpkg-deb fetch
 #              and unpack the guest kernel on first use)
 # Installs only what is missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-packages=(dmidecode pciutils usbutils hwdata hyperfine
+packages=(dmidecode pciutils usbutils hwdata hyperfine tpm2-tools
   qemu-system-x86 ovmf swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps)
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

@@ -97,9 +97,32 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// TCG PC Client event logs (binary_bios_measurements).
+    #[command(subcommand)]
+    Eventlog(EventlogCommand),
     /// The virtual lab server: boot it, run one scenario, or the whole detection matrix.
     #[command(subcommand)]
     Lab(LabCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum EventlogCommand {
+    /// Every event: PCR, type, digests, decoded data.
+    Show {
+        /// Event log file.
+        file: PathBuf,
+        /// Print JSON (every digest in full).
+        #[arg(long)]
+        json: bool,
+    },
+    /// The PCR values the log replays to, per bank.
+    Replay {
+        /// Event log file.
+        file: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -305,6 +328,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             limit,
             json,
         } => cmd::scan::history(store, host.as_deref(), limit, json),
+        Command::Eventlog(EventlogCommand::Show { file, json }) => cmd::eventlog::show(&file, json),
+        Command::Eventlog(EventlogCommand::Replay { file, json }) => {
+            cmd::eventlog::replay(&file, json)
+        }
         Command::Lab(LabCommand::List { json }) => cmd::lab::list(json),
         Command::Lab(LabCommand::Run {
             scenario,

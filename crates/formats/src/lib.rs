@@ -25,6 +25,7 @@
 
 pub mod acpi;
 pub mod error;
+pub mod eventlog;
 pub mod ima;
 pub mod kmod_sig;
 pub mod pci_config;

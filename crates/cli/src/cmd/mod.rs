@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod collect;
+pub mod eventlog;
 pub mod lab;
 pub mod manifest;
 pub mod scan;

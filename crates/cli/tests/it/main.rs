@@ -5,6 +5,7 @@
 
 mod buses;
 mod e2e;
+mod eventlog_tpm2;
 mod fixture;
 mod hostile;
 mod lab;
