@@ -362,7 +362,7 @@ pub struct Tpm {
     pub event_log: Option<EventLogDigest>,
 }
 
-/// Digest of the raw event log (parsing it is separate work).
+/// The measured-boot event log: its digest, and its events when it parses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventLogDigest {
@@ -372,6 +372,27 @@ pub struct EventLogDigest {
     pub size: u64,
     /// sha256 of the bytes.
     pub sha256: String,
+    /// Every event, in log order (empty for evidence from before event parsing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<MeasuredEvent>,
+}
+
+/// One event of the measured-boot log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeasuredEvent {
+    /// Position in the log (0 is the first event).
+    pub index: u32,
+    /// PCR index.
+    pub pcr: u32,
+    /// Event type (`EV_EFI_PLATFORM_FIRMWARE_BLOB`; unknown types as their number).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// Algorithm name → digest, lowercase hex.
+    pub digests: BTreeMap<String, String>,
+    /// The decoded event data for people (which blob, which image, which variable). Shown in
+    /// findings; equality is judged on type and digests.
+    pub description: String,
 }
 
 /// How a source ended.

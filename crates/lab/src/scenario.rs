@@ -170,10 +170,13 @@ pub const CATALOGUE: &[Scenario] = &[
                 "component-changed",
                 &["nic", "8086:100e", "permanent_mac=ac:1f:6b:12:34:56"],
             ),
-            e("eventlog-event-changed", &[]),
+            e(
+                "eventlog-event-changed",
+                &["PCR 2", "EV_EFI_BOOT_SERVICES_DRIVER", "Pci(0x2,0x0)"],
+            ),
         ],
-        why: "same slot and MAC, other PCI identity; the firmware runs the new card's option \
-              ROM and measures it (PCR 2), so the boot log changes too",
+        why: "same slot and MAC, other PCI identity; the firmware loads the new card's option \
+              ROM from Pci(0x2,0x0) and measures it into PCR 2: that one event changes",
     },
     Scenario {
         name: "disk-serial",
@@ -215,10 +218,19 @@ pub const CATALOGUE: &[Scenario] = &[
         change: Change::Module("i2c-dev", "description="),
         expect: &[
             e("kernel-module-changed", &["i2c_dev"]),
-            e("eventlog-event-changed", &[]),
+            e(
+                "eventlog-event-changed",
+                &["PCR 9", "EV_EVENT_TAG", "Linux initrd"],
+            ),
+            e(
+                "eventlog-event-changed",
+                &["PCR 4", "EV_EFI_BOOT_SERVICES_APPLICATION", "kernel"],
+            ),
         ],
-        why: "the loaded module's file hash and signature differ; the initramfs is measured at \
-              boot (PCRs 4 and 9 change), so the boot log changes too",
+        why: "the loaded module's file hash and signature differ; the kernel's EFI stub \
+              measures the initramfs into PCR 9 (Linux initrd), and QEMU writes the initrd's \
+              size into the kernel's setup header, so the kernel image the firmware measures \
+              into PCR 4 changes too (a QEMU direct-boot artifact)",
     },
     Scenario {
         name: "ima-file-changed",
@@ -245,10 +257,12 @@ pub const CATALOGUE: &[Scenario] = &[
         name: "ovmf-dxe-patched",
         title: "one byte patched inside one OVMF DXE module",
         change: Change::FirmwareDxe,
-        expect: &[e("eventlog-event-changed", &[])],
-        why:
-            "the firmware measures its DXE volume into PCR 0; one byte changes that event \
-              (this version compares the whole log; which event changed is the measured-boot issue)",
+        expect: &[e(
+            "eventlog-event-changed",
+            &["PCR 0", "EV_EFI_PLATFORM_FIRMWARE_BLOB", "0x900000"],
+        )],
+        why: "the firmware measures its DXE volume (the blob at 0x900000, 12 MiB) into PCR 0: \
+              exactly that event changes, nothing else",
     },
 ];
 

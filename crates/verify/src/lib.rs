@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod components;
+mod eventlog;
 mod ima;
 mod platform;
 
@@ -315,14 +316,19 @@ fn tpm(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
         return;
     };
     match (&want.event_log, &got.event_log) {
+        // Both logs parsed: compare them event by event, so findings name the event.
+        (Some(w), Some(g)) if !w.events.is_empty() && !g.events.is_empty() => {
+            eventlog::compare(&w.events, &g.events, out)
+        }
         (Some(w), Some(g)) if w.sha256 != g.sha256 => out.findings.push(finding(
             FindingKind::EventlogEventChanged,
             Severity::Critical,
             "TPM event log (whole-log digest)",
             Some(format!("sha256={} size={}", w.sha256, w.size)),
             Some(format!("sha256={} size={}", g.sha256, g.size)),
-            "the measured-boot event log differs from the reference; this version compares \
-             the whole log's digest only, so it cannot yet say which event changed",
+            "the measured-boot event log differs from the reference; one side has no parsed \
+             events (older evidence, or a log that did not parse), so only the whole log's \
+             digest could be compared",
         )),
         (Some(w), None) => out.findings.push(finding(
             FindingKind::SourceMissing,

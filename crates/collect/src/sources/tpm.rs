@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use boardproof_evidence::{EventLogDigest, Inventory, Tpm};
+use boardproof_evidence::{EventLogDigest, Inventory, MeasuredEvent, SourceStatus, Tpm};
+use boardproof_formats::eventlog::{self, algorithm_name, event_type_name, Event};
 
 use crate::fsutil::{attr, list_dir, read_capped, sha256_hex, under};
 use crate::{Error, SourceOutput};
@@ -39,10 +40,21 @@ pub fn collect(root: &Path, inv: &mut Inventory) -> Result<SourceOutput, Error> 
     let log_path = under(root, &rel);
     let event_log = if log_path.exists() {
         let bytes = read_capped(&log_path)?;
+        let events = match eventlog::parse(&bytes) {
+            Ok(log) => log.events.iter().map(measured).collect(),
+            Err(e) => {
+                // A log that does not parse cannot be compared event by event; its digest is
+                // kept and the source says why it is not `ok`.
+                out.status = Some(SourceStatus::Error);
+                out.reason = Some(format!("{}: {e}", log_path.display()));
+                Vec::new()
+            }
+        };
         Some(EventLogDigest {
             path: rel,
             size: bytes.len() as u64,
             sha256: sha256_hex(&bytes),
+            events,
         })
     } else {
         out.notes.push(format!(
@@ -57,4 +69,18 @@ pub fn collect(root: &Path, inv: &mut Inventory) -> Result<SourceOutput, Error> 
         event_log,
     });
     Ok(out)
+}
+
+fn measured(e: &Event) -> MeasuredEvent {
+    MeasuredEvent {
+        index: u32::try_from(e.index).unwrap_or(u32::MAX),
+        pcr: e.pcr,
+        event_type: event_type_name(e.event_type),
+        digests: e
+            .digests
+            .iter()
+            .map(|(a, d)| (algorithm_name(*a), hex::encode(d)))
+            .collect(),
+        description: eventlog::describe(e).to_string(),
+    }
 }

@@ -1,0 +1,274 @@
+//! Measured boot: the events of this boot's log against the reference's, per PCR, so that a
+//! finding names the PCR, the event, its type and what it measured (which firmware volume,
+//! which boot application, which Secure Boot variable) instead of "the log differs".
+//!
+//! Events of one PCR are aligned by a longest common subsequence over (type, digests): an
+//! inserted event does not turn every later one into a change. Between two aligned events,
+//! unmatched events of both sides are paired in order as changed; the rest are added or
+//! removed. EV_NO_ACTION events are informational (never extended) and are not compared.
+
+use std::collections::BTreeSet;
+
+use boardproof_evidence::{FindingKind, MeasuredEvent, Severity};
+
+use crate::{finding, Outcome};
+
+fn same(a: &MeasuredEvent, b: &MeasuredEvent) -> bool {
+    a.event_type == b.event_type && a.digests == b.digests
+}
+
+/// The digest people are shown: SHA-256 when there is one.
+fn digest(e: &MeasuredEvent) -> String {
+    e.digests
+        .get("sha256")
+        .map(|d| format!("sha256={d}"))
+        .or_else(|| e.digests.iter().next().map(|(a, d)| format!("{a}={d}")))
+        .unwrap_or_else(|| "no digest".into())
+}
+
+fn subject(e: &MeasuredEvent) -> String {
+    format!(
+        "PCR {} event {} {}: {}",
+        e.pcr, e.index, e.event_type, e.description
+    )
+}
+
+fn shown(e: &MeasuredEvent) -> String {
+    format!("{} ({}, event {})", digest(e), e.description, e.index)
+}
+
+/// Index pairs of a longest common subsequence of `a` and `b`.
+fn lcs(a: &[&MeasuredEvent], b: &[&MeasuredEvent]) -> Vec<(usize, usize)> {
+    let (n, m) = (a.len(), b.len());
+    // table[i][j]: LCS length of a[i..] and b[j..]; logs hold tens of events per PCR.
+    let mut table = vec![vec![0u32; m.saturating_add(1)]; n.saturating_add(1)];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            let v = match (a.get(i), b.get(j)) {
+                (Some(x), Some(y)) if same(x, y) => table
+                    .get(i.saturating_add(1))
+                    .and_then(|r| r.get(j.saturating_add(1)))
+                    .map_or(1, |v| v.saturating_add(1)),
+                _ => {
+                    let down = table
+                        .get(i.saturating_add(1))
+                        .and_then(|r| r.get(j))
+                        .copied();
+                    let right = table
+                        .get(i)
+                        .and_then(|r| r.get(j.saturating_add(1)))
+                        .copied();
+                    down.unwrap_or(0).max(right.unwrap_or(0))
+                }
+            };
+            if let Some(cell) = table.get_mut(i).and_then(|r| r.get_mut(j)) {
+                *cell = v;
+            }
+        }
+    }
+    let at = |i: usize, j: usize| table.get(i).and_then(|r| r.get(j)).copied().unwrap_or(0);
+    let (mut i, mut j, mut pairs) = (0, 0, Vec::new());
+    while i < n && j < m {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if same(x, y) => {
+                pairs.push((i, j));
+                i = i.saturating_add(1);
+                j = j.saturating_add(1);
+            }
+            _ if at(i.saturating_add(1), j) >= at(i, j.saturating_add(1)) => {
+                i = i.saturating_add(1)
+            }
+            _ => j = j.saturating_add(1),
+        }
+    }
+    pairs
+}
+
+fn report_gap(want: &[&MeasuredEvent], got: &[&MeasuredEvent], out: &mut Outcome) {
+    let paired = want.len().min(got.len());
+    for (w, g) in want.iter().zip(got) {
+        let what = if w.event_type == g.event_type {
+            "measured something else"
+        } else {
+            "is another kind of event"
+        };
+        out.findings.push(finding(
+            FindingKind::EventlogEventChanged,
+            Severity::Critical,
+            subject(g),
+            Some(format!("{} {}", w.event_type, shown(w))),
+            Some(format!("{} {}", g.event_type, shown(g))),
+            format!(
+                "PCR {} event {} {what} than the reference's event {} ({})",
+                g.pcr, g.index, w.index, w.description
+            ),
+        ));
+    }
+    for g in got.iter().skip(paired) {
+        out.findings.push(finding(
+            FindingKind::EventlogEventChanged,
+            Severity::Critical,
+            subject(g),
+            None,
+            Some(shown(g)),
+            format!(
+                "PCR {} has an event the reference does not: {}",
+                g.pcr, g.description
+            ),
+        ));
+    }
+    for w in want.iter().skip(paired) {
+        out.findings.push(finding(
+            FindingKind::EventlogEventChanged,
+            Severity::Critical,
+            subject(w),
+            Some(shown(w)),
+            None,
+            format!(
+                "PCR {} lacks the reference's event {} ({})",
+                w.pcr, w.index, w.description
+            ),
+        ));
+    }
+}
+
+/// Compares two logs event by event.
+pub(crate) fn compare(want: &[MeasuredEvent], got: &[MeasuredEvent], out: &mut Outcome) {
+    const NO_ACTION: &str = "EV_NO_ACTION";
+    fn of(log: &[MeasuredEvent], pcr: u32) -> Vec<&MeasuredEvent> {
+        log.iter()
+            .filter(|e| e.pcr == pcr && e.event_type != NO_ACTION)
+            .collect()
+    }
+    let pcrs: BTreeSet<u32> = want.iter().chain(got).map(|e| e.pcr).collect();
+    for pcr in pcrs {
+        let (a, b) = (of(want, pcr), of(got, pcr));
+        let pairs = lcs(&a, &b);
+        let (mut i, mut j) = (0usize, 0usize);
+        for (pi, pj) in pairs.into_iter().chain(std::iter::once((a.len(), b.len()))) {
+            report_gap(
+                a.get(i..pi).unwrap_or_default(),
+                b.get(j..pj).unwrap_or_default(),
+                out,
+            );
+            i = pi.saturating_add(1);
+            j = pj.saturating_add(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn ev(index: u32, pcr: u32, t: &str, d: &str, desc: &str) -> MeasuredEvent {
+        MeasuredEvent {
+            index,
+            pcr,
+            event_type: t.into(),
+            digests: BTreeMap::from([("sha256".to_owned(), d.to_owned())]),
+            description: desc.into(),
+        }
+    }
+
+    fn golden() -> Vec<MeasuredEvent> {
+        vec![
+            ev(0, 0, "EV_NO_ACTION", "00", "Spec ID Event03"),
+            ev(1, 0, "EV_S_CRTM_VERSION", "aa", "\"\""),
+            ev(
+                2,
+                0,
+                "EV_EFI_PLATFORM_FIRMWARE_BLOB",
+                "bb",
+                "firmware blob at 0x820000",
+            ),
+            ev(
+                3,
+                0,
+                "EV_EFI_PLATFORM_FIRMWARE_BLOB",
+                "cc",
+                "firmware blob at 0x900000",
+            ),
+            ev(
+                4,
+                2,
+                "EV_EFI_BOOT_SERVICES_DRIVER",
+                "dd",
+                "image Pci(0x2,0x0)",
+            ),
+            ev(5, 0, "EV_SEPARATOR", "ee", "separator"),
+            ev(6, 2, "EV_SEPARATOR", "ee", "separator"),
+        ]
+    }
+
+    fn run(got: &[MeasuredEvent]) -> Vec<(String, Option<String>, Option<String>)> {
+        let mut out = Outcome::default();
+        compare(&golden(), got, &mut out);
+        out.findings
+            .into_iter()
+            .map(|f| (f.subject, f.expected, f.observed))
+            .collect()
+    }
+
+    #[test]
+    fn identical_logs_give_nothing() {
+        assert!(run(&golden()).is_empty());
+        // Another position in the log for the same per-PCR sequence is not a change.
+        let mut g = golden();
+        g.swap(4, 5);
+        assert!(run(&g).is_empty());
+    }
+
+    #[test]
+    fn one_changed_blob_is_one_finding_naming_it() {
+        let mut g = golden();
+        g[3].digests.insert("sha256".into(), "c0".into());
+        let f = run(&g);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            f[0].0,
+            "PCR 0 event 3 EV_EFI_PLATFORM_FIRMWARE_BLOB: firmware blob at 0x900000"
+        );
+        assert!(f[0].1.as_deref().unwrap().contains("sha256=cc"));
+        assert!(f[0].2.as_deref().unwrap().contains("sha256=c0"));
+    }
+
+    #[test]
+    fn an_inserted_event_is_one_finding_not_a_cascade() {
+        let mut g = golden();
+        g.insert(
+            5,
+            ev(
+                5,
+                2,
+                "EV_EFI_BOOT_SERVICES_DRIVER",
+                "99",
+                "image Pci(0x4,0x0)",
+            ),
+        );
+        for (i, e) in g.iter_mut().enumerate() {
+            e.index = i as u32;
+        }
+        let f = run(&g);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(f[0]
+            .0
+            .starts_with("PCR 2 event 5 EV_EFI_BOOT_SERVICES_DRIVER"));
+        assert_eq!(f[0].1, None);
+        // And a removed one.
+        let mut g = golden();
+        g.remove(4);
+        let f = run(&g);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].2, None);
+    }
+
+    #[test]
+    fn no_action_events_are_not_compared() {
+        let mut g = golden();
+        g[0].digests.insert("sha256".into(), "ff".into());
+        g.push(ev(7, 0, "EV_NO_ACTION", "00", "StartupLocality 3"));
+        assert!(run(&g).is_empty());
+    }
+}
