@@ -1,8 +1,9 @@
 //! Evidence JSON as `verify` and `manifest create` read it: parse, reduce to a reference,
-//! verify against itself (must be clean) and round-trip through serde.
+//! verify against itself (clean, but for pcr-mismatch: whether a log replays to the TPM's
+//! PCRs is a property of the evidence alone) and round-trip through serde.
 #![no_main]
 
-use boardproof_evidence::{Evidence, Reference};
+use boardproof_evidence::{Evidence, FindingKind, Reference};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,8 +12,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let reference = Reference::from_evidence(&ev);
     let outcome = boardproof_verify::verify(&reference, &ev);
+    let against_itself: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.kind != FindingKind::PcrMismatch)
+        .collect();
     assert!(
-        outcome.findings.is_empty(),
+        against_itself.is_empty(),
         "evidence differs from itself: {:?}",
         outcome.findings
     );

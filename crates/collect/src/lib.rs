@@ -269,7 +269,7 @@ fn run_source(
         Source::Cpu => sources::cpu::collect(root, inv),
         Source::KernelModules => sources::modules::collect(root, inv, volatile),
         Source::Acpi => sources::acpi::collect(root, inv),
-        Source::Tpm => sources::tpm::collect(root, inv),
+        Source::Tpm => sources::tpm::collect(root, inv, volatile),
         Source::Ima => sources::ima::collect(root, inv),
     }
 }

@@ -375,6 +375,9 @@ pub struct EventLogDigest {
     /// Every event, in log order (empty for evidence from before event parsing).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<MeasuredEvent>,
+    /// The locality a StartupLocality event gives (PCR 0's starting value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_locality: Option<u8>,
 }
 
 /// One event of the measured-boot log.
@@ -458,4 +461,10 @@ pub struct Volatile {
     /// SMBIOS type 1 wake-up type (changes with how the machine was powered on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wake_up_type: Option<u8>,
+    /// PCR values the kernel read from the TPM at collection (`sys/class/tpm/tpm0/pcr-<alg>/N`),
+    /// algorithm → PCR → lowercase hex. Never compared with a reference (PCRs 10-15 change at
+    /// run time); checked against the event log's replay. Not yet signed by the TPM: a quote
+    /// is what proves them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tpm_pcrs: BTreeMap<String, BTreeMap<u32, String>>,
 }

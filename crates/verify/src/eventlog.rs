@@ -157,6 +157,82 @@ pub(crate) fn compare(want: &[MeasuredEvent], got: &[MeasuredEvent], out: &mut O
     }
 }
 
+/// Replays the evidence's own log and compares it with the PCR values read from the TPM at
+/// collection: a log that does not replay to the TPM's PCRs was altered (an event missing,
+/// added or changed) or the TPM was extended outside the log. Checked: PCRs 0-7 always (the
+/// firmware's; an unlogged extend shows as a value the log cannot reach) and every PCR below
+/// 10 that the log extends. PCR 10 is IMA's, PCRs 11 and above are extended by the running
+/// OS without this log.
+pub(crate) fn pcrs_match_log(ev: &boardproof_evidence::Evidence, out: &mut Outcome) {
+    use boardproof_formats::eventlog::{algorithm_id, extend, initial_value};
+    const NO_ACTION: &str = "EV_NO_ACTION";
+    let Some(log) = ev.inventory.tpm.as_ref().and_then(|t| t.event_log.as_ref()) else {
+        return;
+    };
+    if log.events.is_empty() {
+        return;
+    }
+    for (alg, read) in &ev.volatile.tpm_pcrs {
+        let Some(id) = algorithm_id(alg) else {
+            out.notes.push(format!(
+                "TPM bank {alg}: unknown algorithm, not checked against the log"
+            ));
+            continue;
+        };
+        let size = read.values().next().map_or(0, |v| v.len() / 2);
+        let mut replayed: std::collections::BTreeMap<u32, Vec<u8>> = (0..8)
+            .map(|p| (p, initial_value(p, size, log.startup_locality)))
+            .collect();
+        let mut complete = true;
+        for e in log
+            .events
+            .iter()
+            .filter(|e| e.event_type != NO_ACTION && e.pcr < 10)
+        {
+            let digest = e.digests.get(alg).and_then(|d| hex::decode(d).ok());
+            let value = replayed
+                .remove(&e.pcr)
+                .unwrap_or_else(|| initial_value(e.pcr, size, log.startup_locality));
+            match digest.and_then(|d| extend(id, &value, &d)) {
+                Some(v) => {
+                    replayed.insert(e.pcr, v);
+                }
+                None => {
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        if !complete {
+            out.notes.push(format!(
+                "TPM bank {alg}: the event log has no {alg} digest for every event (or boardproof \
+                 cannot compute {alg}), so it was not checked against the TPM's PCRs"
+            ));
+            continue;
+        }
+        for (pcr, value) in &replayed {
+            let Some(tpm_value) = read.get(pcr) else {
+                continue;
+            };
+            let log_value = hex::encode(value);
+            if &log_value != tpm_value {
+                out.findings.push(finding(
+                    FindingKind::PcrMismatch,
+                    Severity::Critical,
+                    format!("PCR {pcr} ({alg})"),
+                    Some(format!("{log_value} (the event log replayed)")),
+                    Some(format!("{tpm_value} (read from the TPM)")),
+                    format!(
+                        "the event log does not replay to the value the TPM reports for PCR \
+                         {pcr}: an event was altered, added or removed in the log, or the TPM \
+                         was extended outside it"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,7 +50,84 @@ fn snapshot_root() -> tempfile::TempDir {
         &g.join("ima.bin"),
         &r.join("sys/kernel/security/ima/binary_runtime_measurements"),
     );
+    // The PCR values the guest's kernel read from its TPM.
+    let pcrs = std::fs::read_to_string(g.join("pcrs-sha256.txt")).unwrap();
+    let bank = r.join("sys/class/tpm/tpm0/pcr-sha256");
+    std::fs::create_dir_all(&bank).unwrap();
+    for line in pcrs.lines() {
+        let (i, v) = line.split_once(' ').unwrap();
+        std::fs::write(bank.join(i), format!("{v}\n")).unwrap();
+    }
     tmp
+}
+
+fn collect_json(root: &Path, out: &Path) {
+    let o = run(&[
+        "collect",
+        "--root",
+        root.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", crate::util::stderr(&o));
+}
+
+/// One bit flipped in one digest of the log (as a rootkit hiding a measurement would have to):
+/// the log no longer replays to the TPM's PCR 0, and the event is named.
+#[test]
+fn a_flipped_bit_in_the_log_is_a_pcr_mismatch_and_a_changed_event() {
+    let root = snapshot_root();
+    let work = tempfile::tempdir().unwrap();
+    let clean = work.path().join("clean.json");
+    collect_json(root.path(), &clean);
+    let keys = crate::e2e::keys();
+    let manifest = crate::e2e::manifest_for(&clean, &keys);
+    // The untouched log replays to exactly the PCRs the TPM reported.
+    let (rc, report) = crate::e2e::verify_json(&clean, &manifest, &keys);
+    assert_eq!(rc, 0, "{report}");
+    let ev: Value = serde_json::from_slice(&std::fs::read(&clean).unwrap()).unwrap();
+    assert_eq!(
+        ev["volatile"]["tpm_pcrs"]["sha256"]
+            .as_object()
+            .unwrap()
+            .len(),
+        24
+    );
+    let log = root
+        .path()
+        .join("sys/kernel/security/tpm0/binary_bios_measurements");
+    let mut bytes = std::fs::read(&log).unwrap();
+    // Event 3 (the DXE volume): pcr, type, digest count, sha1 (alg + 20 bytes), then the
+    // sha256 algorithm id and digest; one bit inside that digest.
+    let event3 = boardproof_formats::eventlog::parse(&bytes).unwrap().events[3].offset;
+    let at = event3 + 4 + 4 + 4 + 2 + 20 + 2 + 7;
+    bytes[at] ^= 0x10;
+    std::fs::write(&log, &bytes).unwrap();
+    let tampered = work.path().join("tampered.json");
+    collect_json(root.path(), &tampered);
+    let (rc, report) = crate::e2e::verify_json(&tampered, &manifest, &keys);
+    assert_eq!(rc, 1, "{report}");
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found.contains(&("pcr-mismatch".into(), "PCR 0 (sha256)".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|(k, s)| k == "eventlog-event-changed"
+            && s.starts_with("PCR 0 event 3 EV_EFI_PLATFORM_FIRMWARE_BLOB")),
+        "{found:?}"
+    );
 }
 
 #[test]

@@ -19,7 +19,7 @@ mod replay;
 
 pub use data::{describe, EventData};
 pub use device_path::device_path_text;
-pub use replay::{can_hash, replay, Bank, PCR_COUNT};
+pub use replay::{can_hash, extend, initial_value, replay, Bank, PCR_COUNT};
 
 /// At most this many events (firmware logs hold tens to a few hundred).
 pub const MAX_EVENTS: usize = 100_000;
@@ -54,6 +54,18 @@ pub fn algorithm_name(alg: u16) -> String {
         ALG_SM3_256 => "sm3_256".into(),
         other => format!("alg_{other:#06x}"),
     }
+}
+
+/// The algorithm id of a name [`algorithm_name`] gives.
+pub fn algorithm_id(name: &str) -> Option<u16> {
+    Some(match name {
+        "sha1" => ALG_SHA1,
+        "sha256" => ALG_SHA256,
+        "sha384" => ALG_SHA384,
+        "sha512" => ALG_SHA512,
+        "sm3_256" => ALG_SM3_256,
+        other => u16::from_str_radix(other.strip_prefix("alg_0x")?, 16).ok()?,
+    })
 }
 
 /// The PFP name of an event type (`EV_EFI_BOOT_SERVICES_APPLICATION`), or its number.

@@ -39,6 +39,23 @@ fn hash(alg: u16, parts: &[&[u8]]) -> Option<Vec<u8>> {
     })
 }
 
+/// One extend, `H(old || digest)`; `None` for an algorithm boardproof cannot compute.
+pub fn extend(alg: u16, old: &[u8], digest: &[u8]) -> Option<Vec<u8>> {
+    hash(alg, &[old, digest])
+}
+
+/// What a PCR holds before any extend (PFP 3.3.4.2 and 10.4.5.3): all ones for 17-22, zeros
+/// otherwise, and for PCR 0 the startup locality in the last byte when the log gives one.
+pub fn initial_value(pcr: u32, size: usize, locality: Option<u8>) -> Vec<u8> {
+    let mut v = vec![if (17..=22).contains(&pcr) { 0xff } else { 0 }; size];
+    if pcr == 0 {
+        if let (Some(l), Some(last)) = (locality, v.last_mut()) {
+            *last = l;
+        }
+    }
+    v
+}
+
 /// Whether boardproof can compute this algorithm.
 pub fn can_hash(alg: u16) -> bool {
     hash(alg, &[]).is_some()
@@ -64,15 +81,6 @@ pub fn replay(log: &EventLog) -> Result<Vec<Bank>, ParseError> {
             continue;
         }
         let mut values: Vec<Option<Vec<u8>>> = vec![None; PCR_COUNT as usize];
-        let initial = |pcr: u32| -> Vec<u8> {
-            let mut v = vec![if (17..=22).contains(&pcr) { 0xff } else { 0 }; size];
-            if pcr == 0 {
-                if let (Some(l), Some(last)) = (locality, v.last_mut()) {
-                    *last = l;
-                }
-            }
-            v
-        };
         let mut error = None;
         for e in &log.events {
             if e.event_type == EV_NO_ACTION {
@@ -93,8 +101,10 @@ pub fn replay(log: &EventLog) -> Result<Vec<Bank>, ParseError> {
                 ));
                 break;
             };
-            let old = slot.take().unwrap_or_else(|| initial(e.pcr));
-            *slot = hash(a.id, &[&old, d]);
+            let old = slot
+                .take()
+                .unwrap_or_else(|| initial_value(e.pcr, size, locality));
+            *slot = extend(a.id, &old, d);
         }
         let pcrs = if error.is_some() {
             Vec::new()
