@@ -28,6 +28,7 @@ pub const GUEST_MODULES: &[&str] = &[
     "ftdi_sio",
     "crc32c_generic",
     "ext4",
+    "qemu_fw_cfg",
 ];
 
 /// Where the host's hwdata keeps pci.ids.
@@ -83,6 +84,16 @@ while [ $same -lt 2 ] && [ $n -lt 30 ]; do
   if [ "$now" = "$last" ]; then same=$((same+1)); else same=0; last="$now"; fi
   n=$((n+1)); sleep 0.5
 done
+# The tampered-log scenario: flip one bit of the event log as userspace sees it (what a
+# rootkit hiding a measurement would do), at the byte offset the host passes through fw_cfg.
+F=/sys/firmware/qemu_fw_cfg/by_name/opt/boardproof/flip-eventlog/raw
+L=/sys/kernel/security/tpm0/binary_bios_measurements
+if [ -f "$F" ] && [ -f "$L" ]; then
+  off=$(cat "$F"); cat "$L" > /tmp/tampered.log
+  b=$(dd if=/tmp/tampered.log bs=1 skip="$off" count=1 2>/dev/null | od -An -tu1 | tr -d ' ')
+  printf "$(printf '\\%03o' $((b ^ 16)))" | dd of=/tmp/tampered.log bs=1 seek="$off" count=1 conv=notrunc 2>/dev/null
+  mount --bind /tmp/tampered.log "$L" && log "event log tampered at byte $off (bind mount)"
+fi
 mkdir -p /mnt/data
 for d in /dev/sd? /dev/nvme?n1; do
   [ -b "$d" ] && mount -t ext4 -o ro "$d" /mnt/data 2>/dev/null && break

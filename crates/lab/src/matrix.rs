@@ -38,6 +38,9 @@ pub struct Lab {
     pub ssdt: PathBuf,
     /// OVMF with one DXE module patched (cached), and what changed.
     pub patched_firmware: Option<(PathBuf, ovmf::Patch)>,
+    /// Byte of the golden event log the tampered-log scenario flips (known after the
+    /// reference boot).
+    pub tamper_offset: std::sync::OnceLock<usize>,
 }
 
 fn sha256_file(path: &Path) -> Result<String, Error> {
@@ -127,6 +130,7 @@ impl Lab {
             blank_disk,
             ssdt,
             patched_firmware,
+            tamper_offset: std::sync::OnceLock::new(),
         })
     }
 
@@ -165,6 +169,15 @@ impl Lab {
                     d.image = self.ima_disk.clone();
                 }
             }
+            Change::TamperedLog => {
+                let at = self.tamper_offset.get().ok_or_else(|| {
+                    missing("the tamper offset (from the reference boot's event log)")
+                })?;
+                m.extra_args.extend([
+                    "-fw_cfg".to_owned(),
+                    format!("name=opt/boardproof/flip-eventlog,string={at}"),
+                ]);
+            }
             Change::FirmwareDxe => {
                 m.firmware_code = self
                     .patched_firmware
@@ -182,6 +195,37 @@ impl Lab {
     pub fn boot(&self, s: &Scenario, opts: &BootOptions) -> Result<BootResult, Error> {
         let (m, initrd) = self.machine_for(s)?;
         boot::boot(&m, &self.assets, &initrd, opts)
+    }
+}
+
+impl Lab {
+    /// Remembers, from the reference boot's event log, the byte the tampered-log scenario
+    /// flips: inside the SHA-256 digest of event 3 (the DXE volume on OVMF).
+    pub fn learn_reference(&self, reference: &BootResult) -> Result<(), Error> {
+        let bytes = reference
+            .output
+            .files
+            .get("eventlog.bin")
+            .ok_or_else(|| Error::Invalid("the reference boot sent no event log".into()))?;
+        let log = boardproof_formats::eventlog::parse(bytes)
+            .map_err(|e| Error::Invalid(format!("reference event log: {e}")))?;
+        let event = log
+            .events
+            .get(3)
+            .ok_or_else(|| Error::Invalid("reference event log has fewer than 4 events".into()))?;
+        // pcr (4), type (4), digest count (4), then (algorithm id (2), digest) per bank.
+        let mut at = event.offset.saturating_add(12);
+        for (alg, digest) in &event.digests {
+            at = at.saturating_add(2);
+            if *alg == boardproof_formats::eventlog::ALG_SHA256 {
+                let _ = self.tamper_offset.set(at.saturating_add(7));
+                return Ok(());
+            }
+            at = at.saturating_add(digest.len());
+        }
+        Err(Error::Invalid(
+            "reference event log has no SHA-256 bank".into(),
+        ))
     }
 }
 
@@ -507,6 +551,7 @@ pub fn run(
     if let Some(k) = &opts.keep {
         keep_boot(&k.join("golden-1"), &first, None)?;
     }
+    lab.learn_reference(&first)?;
     let reference = golden_reference(&ev, opts.keep.as_deref())?;
     let mut jobs: Vec<(String, &Scenario)> = Vec::new();
     for i in 0..opts.golden_reboots {

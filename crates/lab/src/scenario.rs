@@ -68,6 +68,9 @@ pub enum Change {
     NoTpm,
     /// One byte inside one DXE module of OVMF (its UI name), volume recompressed.
     FirmwareDxe,
+    /// One bit of the event log flipped as the guest's userspace reads it (inside the SHA-256
+    /// digest of the DXE volume's event), the TPM untouched.
+    TamperedLog,
 }
 
 /// One scenario.
@@ -264,6 +267,22 @@ pub const CATALOGUE: &[Scenario] = &[
         why: "the firmware measures its DXE volume (the blob at 0x900000, 12 MiB) into PCR 0: \
               exactly that event changes, nothing else",
     },
+    Scenario {
+        name: "eventlog-tampered",
+        title: "one bit flipped in the event log userspace reads (TPM untouched)",
+        change: Change::TamperedLog,
+        expect: &[
+            e("pcr-mismatch", &["PCR 0 (sha256)"]),
+            e(
+                "eventlog-event-changed",
+                &["PCR 0 event 3", "EV_EFI_PLATFORM_FIRMWARE_BLOB"],
+            ),
+        ],
+        why: "the guest bind-mounts a copy of the log with one bit flipped inside the SHA-256 \
+              digest of event 3 (the DXE volume), as a rootkit hiding a measurement would: that \
+              event differs from the reference, and the log no longer replays to the SHA-256 \
+              PCR 0 the TPM reports (the SHA-1 bank, untouched, still does)",
+    },
 ];
 
 /// The scenario of this name.
@@ -316,7 +335,8 @@ impl Scenario {
             | Change::AcpiTable
             | Change::Module(..)
             | Change::ImaFile
-            | Change::FirmwareDxe => {}
+            | Change::FirmwareDxe
+            | Change::TamperedLog => {}
         }
         Ok(())
     }

@@ -156,6 +156,7 @@ pub fn run(name: &str, c: &Common, json: bool) -> anyhow::Result<Outcome> {
         },
     )?;
     let ev = matrix::evidence_of(&first)?;
+    lab.learn_reference(&first)?;
     if let Some(k) = &c.keep {
         matrix::keep_boot(&k.join("golden-1"), &first, None)?;
     }
