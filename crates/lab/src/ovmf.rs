@@ -13,6 +13,8 @@
 //! This is a deliberately small locator, not a firmware parser (that is the firmware-forensics
 //! issue): it finds the section by its GUID and checks every length it reads.
 
+use boardproof_formats::reader::le16_at;
+
 use crate::Error;
 
 /// GUID of EDK2's LZMA-compressed GUID-defined section, in its on-disk byte order.
@@ -36,11 +38,6 @@ pub struct Patch {
     pub byte_offset: usize,
     /// Compressed lengths: original, new (before padding).
     pub compressed: (usize, usize),
-}
-
-fn u16_at(b: &[u8], at: usize) -> Option<u16> {
-    let s = b.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([*s.first()?, *s.get(1)?]))
 }
 
 fn u24_at(b: &[u8], at: usize) -> Option<usize> {
@@ -68,7 +65,7 @@ fn find_lzma_section(image: &[u8]) -> Result<(usize, usize, usize), Error> {
         let Some(size) = u24_at(image, hdr) else {
             continue;
         };
-        let Some(data_offset) = u16_at(image, g.saturating_add(16)) else {
+        let Some(data_offset) = le16_at(image, g.saturating_add(16)) else {
             continue;
         };
         let data = hdr.saturating_add(usize::from(data_offset));

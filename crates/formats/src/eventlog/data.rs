@@ -2,6 +2,7 @@
 //! that must say *which* firmware blob, boot application or variable changed.
 
 use super::{device_path_text, Event, EV_NO_ACTION};
+use crate::reader::{le32_at as le32, le64_at as le64};
 
 /// What an event's data says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,18 +58,6 @@ pub enum EventData {
     Bytes(usize),
 }
 
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn le64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
-}
-
 /// A GUID in registry format (first three fields little-endian), upper case as EDK2 prints.
 pub fn guid_text(b: &[u8]) -> String {
     let Some(g) = b.get(..16) else {
@@ -91,7 +80,8 @@ pub fn guid_text(b: &[u8]) -> String {
     )
 }
 
-fn utf16(b: &[u8]) -> String {
+/// UTF-16LE up to the first NUL, lossy.
+pub(super) fn utf16(b: &[u8]) -> String {
     let units: Vec<u16> = b
         .chunks_exact(2)
         .map(|c| {

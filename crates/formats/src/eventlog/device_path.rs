@@ -2,39 +2,8 @@
 //! the node types boot events carry. Unknown nodes print as `Path(type,subtype,hex)`, so no
 //! byte of a path is ever hidden.
 
-use super::data::guid_text;
-
-fn le16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_le_bytes(
-        b.get(at..at.checked_add(2)?)?.try_into().ok()?,
-    ))
-}
-
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(
-        b.get(at..at.checked_add(4)?)?.try_into().ok()?,
-    ))
-}
-
-fn le64(b: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_le_bytes(
-        b.get(at..at.checked_add(8)?)?.try_into().ok()?,
-    ))
-}
-
-fn utf16z(b: &[u8]) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| {
-            u16::from_le_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ])
-        })
-        .take_while(|u| *u != 0)
-        .collect();
-    String::from_utf16_lossy(&units)
-}
+use super::data::{guid_text, utf16 as utf16z};
+use crate::reader::{le16_at as le16, le32_at as le32, le64_at as le64};
 
 /// One node's text, or `None` when its body is too short for its type.
 fn node(t: u8, s: u8, body: &[u8]) -> Option<String> {
