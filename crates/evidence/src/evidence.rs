@@ -117,6 +117,10 @@ pub struct ImaMeasurement {
     /// The entry carries a file signature (ima-sig).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub signed: bool,
+    /// What the kernel extended PCR 10 with, per bank: `sha1` (from the list) and `sha256`
+    /// (of the template data); all zeros in `sha1` marks a violation, extended as all ones.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub template_digests: BTreeMap<String, String>,
 }
 
 /// The SMBIOS table: every structure hashed, the identity-bearing types decoded.

@@ -40,6 +40,18 @@ pub struct Entry {
     pub name: Option<String>,
     /// The third field of ima-sig (signature) or ima-buf (buffer), when not empty.
     pub extra: Option<Vec<u8>>,
+    /// The template data as measured: each field as (u32 length, bytes). Its SHA-1 is the
+    /// template digest above; the kernel extends other PCR banks with its digest in that
+    /// bank's algorithm.
+    pub template_data: Vec<u8>,
+}
+
+impl Entry {
+    /// A violation (a file measured while open for writing, or the reverse): the kernel logs
+    /// an all-zero template digest and extends all ones instead.
+    pub fn is_violation(&self) -> bool {
+        self.template_digest.iter().all(|b| *b == 0)
+    }
 }
 
 impl Entry {
@@ -116,6 +128,7 @@ pub fn parse(data: &[u8]) -> Result<Vec<Entry>, ParseError> {
             ));
         }
         let mut d = r.sub(data_len, "template data")?;
+        let template_data = d.rest().to_vec();
         let mut entry = Entry {
             offset,
             pcr,
@@ -124,6 +137,7 @@ pub fn parse(data: &[u8]) -> Result<Vec<Entry>, ParseError> {
             file_digest: None,
             name: None,
             extra: None,
+            template_data,
         };
         if matches!(entry.template.as_str(), "ima-ng" | "ima-sig" | "ima-buf") {
             let at = d.offset();

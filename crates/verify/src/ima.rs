@@ -57,6 +57,67 @@ pub(crate) fn compare(reference: &ImaList, now: &ImaList, out: &mut Outcome) {
     }
 }
 
+/// Replays the evidence's IMA list against the PCR 10 its TPM reported, per bank. The list
+/// is read after the PCRs, so it may hold entries measured in between: PCR 10 must equal the
+/// replay of some prefix of the list. No prefix matching means an entry was removed or
+/// altered (a rootkit hiding what ran), or PCR 10 was extended outside IMA.
+pub(crate) fn pcr10_matches_list(ev: &boardproof_evidence::Evidence, out: &mut Outcome) {
+    use boardproof_formats::eventlog::{algorithm_id, extend};
+    let Some(list) = &ev.inventory.ima else {
+        return;
+    };
+    for (alg, read) in &ev.volatile.tpm_pcrs {
+        let (Some(pcr10), Some(id)) = (read.get(&10), algorithm_id(alg)) else {
+            continue;
+        };
+        let size = pcr10.len() / 2;
+        let mut value = vec![0u8; size];
+        let mut matched = hex::encode(&value) == *pcr10;
+        let mut complete = true;
+        for e in &list.entries {
+            let violation = e
+                .template_digests
+                .get("sha1")
+                .is_some_and(|d| d.bytes().all(|c| c == b'0'));
+            let digest = if violation {
+                Some(vec![0xff; size])
+            } else {
+                e.template_digests
+                    .get(alg)
+                    .and_then(|d| hex::decode(d).ok())
+            };
+            match digest.and_then(|d| extend(id, &value, &d)) {
+                Some(v) => value = v,
+                None => {
+                    complete = false;
+                    break;
+                }
+            }
+            if hex::encode(&value) == *pcr10 {
+                matched = true;
+                break;
+            }
+        }
+        if !complete {
+            out.notes.push(format!(
+                "IMA list not checked against PCR 10 ({alg}): entries lack {alg} template digests"
+            ));
+            continue;
+        }
+        if !matched {
+            out.findings.push(finding(
+                FindingKind::PcrMismatch,
+                Severity::Critical,
+                format!("PCR 10 ({alg})"),
+                Some(format!("{} (the IMA list replayed)", hex::encode(&value))),
+                Some(format!("{pcr10} (read from the TPM)")),
+                "the IMA measurement list does not replay to the PCR 10 the TPM reports: an \
+                 entry was removed or altered, or PCR 10 was extended outside IMA",
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +134,7 @@ mod tests {
                     digest: Some((*d).into()),
                     name: Some((*n).into()),
                     signed: false,
+                    template_digests: Default::default(),
                 })
                 .collect(),
         }

@@ -70,6 +70,7 @@ pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
     tpm(reference, ev, &mut out);
     // A property of the evidence alone: does its log replay to its TPM's PCRs?
     eventlog::pcrs_match_log(ev, &mut out);
+    ima::pcr10_matches_list(ev, &mut out);
     if !unseen.contains("ima") {
         if let (Some(want), Some(got)) = (&reference.inventory.ima, &ev.inventory.ima) {
             ima::compare(want, got, &mut out);

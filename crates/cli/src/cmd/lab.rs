@@ -234,6 +234,12 @@ fn default_jobs() -> usize {
 
 pub fn run_matrix(a: &MatrixArgs, c: &Common) -> anyhow::Result<Outcome> {
     let scenarios = matrix::select(a.only)?;
+    if a.golden_reboots == 0 && scenarios.iter().all(|s| s.name == GOLDEN.name) {
+        anyhow::bail!(
+            "nothing to judge: the reference boot alone is no row; name a scenario or keep \
+             --golden-reboots at 1 or more (use `lab run golden --keep DIR` for one boot's files)"
+        );
+    }
     let steps = Steps::new();
     let lab = prepare(c, &scenarios, &steps)?;
     let jobs = a.jobs.unwrap_or_else(default_jobs).max(1);

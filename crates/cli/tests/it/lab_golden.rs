@@ -130,6 +130,63 @@ fn a_flipped_bit_in_the_log_is_a_pcr_mismatch_and_a_changed_event() {
     );
 }
 
+/// The IMA list edited to show another digest for the program that ran (a rootkit hiding a
+/// changed binary): the list no longer replays to the TPM's PCR 10, and the file is named.
+#[test]
+fn an_altered_ima_entry_is_a_pcr10_mismatch() {
+    let root = snapshot_root();
+    let work = tempfile::tempdir().unwrap();
+    let clean = work.path().join("clean.json");
+    collect_json(root.path(), &clean);
+    let keys = crate::e2e::keys();
+    let manifest = crate::e2e::manifest_for(&clean, &keys);
+    let (rc, report) = crate::e2e::verify_json(&clean, &manifest, &keys);
+    assert_eq!(rc, 0, "the untouched list replays to PCR 10: {report}");
+    let list = root
+        .path()
+        .join("sys/kernel/security/ima/binary_runtime_measurements");
+    let mut bytes = std::fs::read(&list).unwrap();
+    let entries = boardproof_formats::ima::parse(&bytes).unwrap();
+    let lab_check = entries
+        .iter()
+        .find(|e| e.name.as_deref() == Some("/mnt/data/bin/lab-check"))
+        .unwrap();
+    let (_, digest) = lab_check.file_digest.clone().unwrap();
+    let at = bytes
+        .windows(digest.len())
+        .position(|w| w == digest.as_slice())
+        .unwrap();
+    bytes[at] ^= 0x01;
+    std::fs::write(&list, &bytes).unwrap();
+    let tampered = work.path().join("tampered.json");
+    collect_json(root.path(), &tampered);
+    let (rc, report) = crate::e2e::verify_json(&tampered, &manifest, &keys);
+    assert_eq!(rc, 1, "{report}");
+    let found: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_owned(),
+                f["subject"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut found = found;
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "ima-file-changed".to_owned(),
+                "IMA-measured file /mnt/data/bin/lab-check".to_owned()
+            ),
+            ("pcr-mismatch".to_owned(), "PCR 10 (sha256)".to_owned()),
+        ],
+    );
+}
+
 #[test]
 fn host_collector_on_the_guest_files_reproduces_the_guest_evidence() {
     let root = snapshot_root();

@@ -1,9 +1,11 @@
 //! The IMA runtime measurement list (sys/kernel/security/ima/binary_runtime_measurements).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use boardproof_evidence::{ImaList, ImaMeasurement, Inventory};
 use boardproof_formats::ima;
+use sha2::{Digest, Sha256};
 
 use crate::fsutil::{read_capped, under};
 use crate::{Error, SourceOutput};
@@ -45,6 +47,13 @@ pub fn collect(root: &Path, inv: &mut Inventory) -> Result<SourceOutput, Error> 
                 digest: e.digest_text(),
                 name: e.name.clone(),
                 signed: e.template == "ima-sig" && e.extra.is_some(),
+                template_digests: BTreeMap::from([
+                    ("sha1".to_owned(), hex::encode(e.template_digest)),
+                    (
+                        "sha256".to_owned(),
+                        hex::encode(Sha256::digest(&e.template_data)),
+                    ),
+                ]),
             })
             .collect(),
     });
