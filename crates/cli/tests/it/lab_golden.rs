@@ -72,19 +72,18 @@ fn collect_json(root: &Path, out: &Path) {
     assert_eq!(code(&o), 0, "{}", crate::util::stderr(&o));
 }
 
-/// One bit flipped in one digest of the log (as a rootkit hiding a measurement would have to):
-/// the log no longer replays to the TPM's PCR 0, and the event is named.
-#[test]
-fn a_flipped_bit_in_the_log_is_a_pcr_mismatch_and_a_changed_event() {
+/// Collects the untouched snapshot, signs it as the reference and checks it verifies clean
+/// (its log replays to its PCRs, its IMA list to PCR 10); then lets `tamper` edit the
+/// snapshot, collects again and returns the (kind, subject) of every finding, sorted.
+fn findings_after(tamper: impl FnOnce(&Path)) -> Vec<(String, String)> {
     let root = snapshot_root();
     let work = tempfile::tempdir().unwrap();
     let clean = work.path().join("clean.json");
     collect_json(root.path(), &clean);
     let keys = crate::e2e::keys();
     let manifest = crate::e2e::manifest_for(&clean, &keys);
-    // The untouched log replays to exactly the PCRs the TPM reported.
     let (rc, report) = crate::e2e::verify_json(&clean, &manifest, &keys);
-    assert_eq!(rc, 0, "{report}");
+    assert_eq!(rc, 0, "the untouched files verify clean: {report}");
     let ev: Value = serde_json::from_slice(&std::fs::read(&clean).unwrap()).unwrap();
     assert_eq!(
         ev["volatile"]["tpm_pcrs"]["sha256"]
@@ -93,21 +92,12 @@ fn a_flipped_bit_in_the_log_is_a_pcr_mismatch_and_a_changed_event() {
             .len(),
         24
     );
-    let log = root
-        .path()
-        .join("sys/kernel/security/tpm0/binary_bios_measurements");
-    let mut bytes = std::fs::read(&log).unwrap();
-    // Event 3 (the DXE volume): pcr, type, digest count, sha1 (alg + 20 bytes), then the
-    // sha256 algorithm id and digest; one bit inside that digest.
-    let event3 = boardproof_formats::eventlog::parse(&bytes).unwrap().events[3].offset;
-    let at = event3 + 4 + 4 + 4 + 2 + 20 + 2 + 7;
-    bytes[at] ^= 0x10;
-    std::fs::write(&log, &bytes).unwrap();
+    tamper(root.path());
     let tampered = work.path().join("tampered.json");
     collect_json(root.path(), &tampered);
     let (rc, report) = crate::e2e::verify_json(&tampered, &manifest, &keys);
     assert_eq!(rc, 1, "{report}");
-    let found: Vec<(String, String)> = report["findings"]
+    let mut found: Vec<(String, String)> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -118,6 +108,23 @@ fn a_flipped_bit_in_the_log_is_a_pcr_mismatch_and_a_changed_event() {
             )
         })
         .collect();
+    found.sort();
+    found
+}
+
+/// One bit flipped in one digest of the log (as a rootkit hiding a measurement would have to):
+/// the log no longer replays to the TPM's PCR 0, and the event is named.
+#[test]
+fn a_flipped_bit_in_the_log_is_a_pcr_mismatch_and_a_changed_event() {
+    let found = findings_after(|root| {
+        let log = root.join("sys/kernel/security/tpm0/binary_bios_measurements");
+        let mut bytes = std::fs::read(&log).unwrap();
+        // Event 3 (the DXE volume): pcr, type, digest count, sha1 (alg + 20 bytes), then the
+        // sha256 algorithm id and digest; one bit inside that digest.
+        let event3 = boardproof_formats::eventlog::parse(&bytes).unwrap().events[3].offset;
+        bytes[event3 + 4 + 4 + 4 + 2 + 20 + 2 + 7] ^= 0x10;
+        std::fs::write(&log, &bytes).unwrap();
+    });
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(
         found.contains(&("pcr-mismatch".into(), "PCR 0 (sha256)".into())),
@@ -134,47 +141,22 @@ fn a_flipped_bit_in_the_log_is_a_pcr_mismatch_and_a_changed_event() {
 /// changed binary): the list no longer replays to the TPM's PCR 10, and the file is named.
 #[test]
 fn an_altered_ima_entry_is_a_pcr10_mismatch() {
-    let root = snapshot_root();
-    let work = tempfile::tempdir().unwrap();
-    let clean = work.path().join("clean.json");
-    collect_json(root.path(), &clean);
-    let keys = crate::e2e::keys();
-    let manifest = crate::e2e::manifest_for(&clean, &keys);
-    let (rc, report) = crate::e2e::verify_json(&clean, &manifest, &keys);
-    assert_eq!(rc, 0, "the untouched list replays to PCR 10: {report}");
-    let list = root
-        .path()
-        .join("sys/kernel/security/ima/binary_runtime_measurements");
-    let mut bytes = std::fs::read(&list).unwrap();
-    let entries = boardproof_formats::ima::parse(&bytes).unwrap();
-    let lab_check = entries
-        .iter()
-        .find(|e| e.name.as_deref() == Some("/mnt/data/bin/lab-check"))
-        .unwrap();
-    let (_, digest) = lab_check.file_digest.clone().unwrap();
-    let at = bytes
-        .windows(digest.len())
-        .position(|w| w == digest.as_slice())
-        .unwrap();
-    bytes[at] ^= 0x01;
-    std::fs::write(&list, &bytes).unwrap();
-    let tampered = work.path().join("tampered.json");
-    collect_json(root.path(), &tampered);
-    let (rc, report) = crate::e2e::verify_json(&tampered, &manifest, &keys);
-    assert_eq!(rc, 1, "{report}");
-    let found: Vec<(String, String)> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["kind"].as_str().unwrap().to_owned(),
-                f["subject"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    let mut found = found;
-    found.sort();
+    let found = findings_after(|root| {
+        let list = root.join("sys/kernel/security/ima/binary_runtime_measurements");
+        let mut bytes = std::fs::read(&list).unwrap();
+        let entries = boardproof_formats::ima::parse(&bytes).unwrap();
+        let lab_check = entries
+            .iter()
+            .find(|e| e.name.as_deref() == Some("/mnt/data/bin/lab-check"))
+            .unwrap();
+        let (_, digest) = lab_check.file_digest.clone().unwrap();
+        let at = bytes
+            .windows(digest.len())
+            .position(|w| w == digest.as_slice())
+            .unwrap();
+        bytes[at] ^= 0x01;
+        std::fs::write(&list, &bytes).unwrap();
+    });
     assert_eq!(
         found,
         [
