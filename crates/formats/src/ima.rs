@@ -159,6 +159,115 @@ pub fn parse(data: &[u8]) -> Result<Vec<Entry>, ParseError> {
     Ok(out)
 }
 
+/// One line of the ASCII list (`ascii_runtime_measurements`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsciiEntry {
+    /// Byte offset of the line.
+    pub offset: usize,
+    /// PCR.
+    pub pcr: u32,
+    /// Template digest (SHA-1 in the default list; other lengths in per-bank lists).
+    pub template_digest: Vec<u8>,
+    /// Template name.
+    pub template: String,
+    /// File digest algorithm and bytes (`ima` template: SHA-1 without a prefix).
+    pub file_digest: (String, Vec<u8>),
+    /// File name.
+    pub name: String,
+    /// ima-sig's signature, when the line ends with one.
+    pub extra: Option<Vec<u8>>,
+}
+
+fn hex_bytes(s: &str) -> Option<Vec<u8>> {
+    (s.len().is_multiple_of(2) && !s.is_empty())
+        .then(|| hex::decode(s).ok())
+        .flatten()
+}
+
+/// Parses the ASCII list. The kernel prints names unescaped, so a name may contain spaces:
+/// for ima-ng it is everything after the digest; for ima-sig a last word that is even-length
+/// hex beginning with `03` (an IMA signature's header, `EVM_IMA_XATTR_DIGSIG`) is taken as the
+/// signature — a name ending in such a word cannot be told apart, which is why boardproof
+/// collects the binary list. Errors give the line's byte offset.
+pub fn parse_ascii(text: &str) -> Result<Vec<AsciiEntry>, ParseError> {
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let at = offset;
+        offset = offset.saturating_add(line.len());
+        let line = line.trim_end_matches(['\n', '\r']);
+        if line.is_empty() {
+            continue;
+        }
+        if out.len() >= MAX_ENTRIES {
+            return Err(ParseError {
+                offset: at,
+                field: "entry",
+                kind: ErrorKind::TooMany(out.len() as u64),
+            });
+        }
+        let bad = |field: &'static str, why: &'static str| ParseError {
+            offset: at,
+            field,
+            kind: ErrorKind::Invalid(why),
+        };
+        let mut parts = line.splitn(5, ' ');
+        let pcr = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| bad("pcr", "not a number"))?;
+        let template_digest = parts
+            .next()
+            .and_then(hex_bytes)
+            .ok_or_else(|| bad("template digest", "not hex"))?;
+        let template = parts
+            .next()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| bad("template name", "missing"))?
+            .to_owned();
+        let digest = parts.next().ok_or_else(|| bad("file digest", "missing"))?;
+        let mut name = parts
+            .next()
+            .ok_or_else(|| bad("file name", "missing"))?
+            .to_owned();
+        let file_digest = match digest.split_once(':') {
+            Some((algo, hexd)) if !algo.is_empty() => (
+                algo.to_owned(),
+                hex_bytes(hexd).ok_or_else(|| bad("file digest", "not hex"))?,
+            ),
+            None if template == "ima" => (
+                "sha1".to_owned(),
+                hex_bytes(digest).ok_or_else(|| bad("file digest", "not hex"))?,
+            ),
+            _ => return Err(bad("file digest", "no algorithm prefix")),
+        };
+        let mut extra = None;
+        if template == "ima-sig" {
+            // An empty signature field still prints its separating space.
+            if let Some(head) = name.strip_suffix(' ') {
+                name = head.to_owned();
+            } else if let Some((head, last)) = name.rsplit_once(' ') {
+                if last.starts_with("03") {
+                    if let Some(sig) = hex_bytes(last) {
+                        extra = Some(sig);
+                        name = head.to_owned();
+                    }
+                }
+            }
+        }
+        out.push(AsciiEntry {
+            offset: at,
+            pcr,
+            template_digest,
+            template,
+            file_digest,
+            name,
+            extra,
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
