@@ -531,15 +531,9 @@ pub fn run_row(
     row
 }
 
-/// Runs the matrix: golden boot 1 makes the signed manifest; then the golden reboots and every
-/// scenario in `scenarios` are verified against it, `opts.jobs` at a time.
-pub fn run(
-    lab: &Lab,
-    scenarios: &[&Scenario],
-    opts: &MatrixOptions,
-    progress: &(dyn Fn(&str) + Sync),
-) -> Result<Matrix, Error> {
-    progress("booting the golden server (reference)");
+/// Boots the golden server once as the reference: keeps its files (with `opts.keep`), learns
+/// what the tampered-log scenario needs from its log, and signs its evidence as the manifest.
+pub fn reference_boot(lab: &Lab, opts: &MatrixOptions) -> Result<(BootResult, Reference), Error> {
     let first = lab.boot(
         &GOLDEN,
         &BootOptions {
@@ -553,6 +547,19 @@ pub fn run(
     }
     lab.learn_reference(&first)?;
     let reference = golden_reference(&ev, opts.keep.as_deref())?;
+    Ok((first, reference))
+}
+
+/// Runs the matrix: golden boot 1 makes the signed manifest; then the golden reboots and every
+/// scenario in `scenarios` are verified against it, `opts.jobs` at a time.
+pub fn run(
+    lab: &Lab,
+    scenarios: &[&Scenario],
+    opts: &MatrixOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Matrix, Error> {
+    progress("booting the golden server (reference)");
+    let (first, reference) = reference_boot(lab, opts)?;
     let mut jobs: Vec<(String, &Scenario)> = Vec::new();
     for i in 0..opts.golden_reboots {
         jobs.push((format!("golden#{}", i.saturating_add(2)), &GOLDEN));

@@ -148,19 +148,7 @@ pub fn run(name: &str, c: &Common, json: bool) -> anyhow::Result<Outcome> {
         keep: c.keep.clone(),
     };
     steps.step("booting the golden server (reference)");
-    let first = lab.boot(
-        &GOLDEN,
-        &BootOptions {
-            keep: c.keep.as_ref().map(|k| k.join("golden-1").join("boot")),
-            ..opts.boot.clone()
-        },
-    )?;
-    let ev = matrix::evidence_of(&first)?;
-    lab.learn_reference(&first)?;
-    if let Some(k) = &c.keep {
-        matrix::keep_boot(&k.join("golden-1"), &first, None)?;
-    }
-    let reference = matrix::golden_reference(&ev, c.keep.as_deref())?;
+    let (first, reference) = matrix::reference_boot(&lab, &opts)?;
     steps.line(&format!("golden boot: {:.1} s", first.seconds));
     steps.step(&format!("booting {name}"));
     let label = if s.name == GOLDEN.name {
