@@ -13,6 +13,7 @@
 mod fsutil;
 pub mod smbios;
 mod sources;
+pub mod tpm2;
 
 use std::path::{Path, PathBuf};
 

@@ -32,5 +32,6 @@ pub mod pci_config;
 pub mod pci_ids;
 pub mod reader;
 pub mod smbios;
+pub mod tpm2;
 
 pub use error::{ErrorKind, ParseError};

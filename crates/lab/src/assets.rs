@@ -308,7 +308,7 @@ fn kernel(cache: &Path, progress: &dyn Progress) -> Result<Kernel, Error> {
 
 /// A swtpm_setup configuration whose certificate authority lives in the cache, so that every
 /// boot's EK and platform certificates chain to one lab CA and no system folder is written.
-fn swtpm_ca(cache: &Path) -> Result<(PathBuf, PathBuf), Error> {
+pub fn swtpm_ca(cache: &Path) -> Result<(PathBuf, PathBuf), Error> {
     let dir = cache.join("swtpm");
     let ca = dir.join("localca");
     std::fs::create_dir_all(&ca).map_err(Error::io(&ca))?;

@@ -3,6 +3,7 @@
 // Test code: a failed unwrap is a failed test, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod attest_swtpm;
 mod buses;
 mod e2e;
 mod eventlog_tpm2;

@@ -19,7 +19,7 @@ mod replay;
 
 pub use data::{describe, EventData};
 pub use device_path::device_path_text;
-pub use replay::{can_hash, extend, initial_value, replay, Bank, PCR_COUNT};
+pub use replay::{can_hash, extend, hash, initial_value, replay, Bank, PCR_COUNT};
 
 /// At most this many events (firmware logs hold tens to a few hundred).
 pub const MAX_EVENTS: usize = 100_000;

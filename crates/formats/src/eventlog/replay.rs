@@ -21,7 +21,9 @@ pub struct Bank {
 /// Number of PCRs of a PC Client TPM.
 pub const PCR_COUNT: u32 = 24;
 
-fn hash(alg: u16, parts: &[&[u8]]) -> Option<Vec<u8>> {
+/// `H(parts[0] || parts[1] || ...)` with the TPM algorithm `alg`, or `None` when boardproof
+/// cannot compute it.
+pub fn hash(alg: u16, parts: &[&[u8]]) -> Option<Vec<u8>> {
     fn run<D: sha2::Digest>(parts: &[&[u8]]) -> Vec<u8> {
         let mut h = D::new();
         for p in parts {

@@ -1,0 +1,161 @@
+//! Checking a quote: the AK is fit to attest, and its signature covers the TPMS_ATTEST bytes.
+//!
+//! What the quote *says* (nonce, PCR digest) is judged by the caller against the verifier's
+//! own expectations; this module only establishes that the TPM holding the AK said it.
+
+use boardproof_formats::eventlog::{ALG_SHA256, ALG_SHA384, ALG_SHA512};
+use boardproof_formats::tpm2::{
+    Attest, Public, PublicKey, Signature, ATTR_FIXED_PARENT, ATTR_FIXED_TPM, ATTR_RESTRICTED,
+    ATTR_SENSITIVE_DATA_ORIGIN, ATTR_SIGN, ECC_NIST_P256, ECC_NIST_P384,
+};
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+
+use crate::credential::{rsa_key, sec1};
+use crate::Error;
+
+/// Parses the AK public area and checks it can only be a TPM-resident attestation key: generated
+/// inside the TPM, never leaving it, and restricted (it signs only digests the TPM computed
+/// itself, so it cannot be made to sign a forged TPMS_ATTEST).
+pub fn attestation_key(tpm2b_public: &[u8]) -> Result<Public, Error> {
+    let ak = Public::parse_2b(tpm2b_public).map_err(Error::parse("AK public area"))?;
+    let need = [
+        (ATTR_FIXED_TPM, "fixedTPM"),
+        (ATTR_FIXED_PARENT, "fixedParent"),
+        (ATTR_SENSITIVE_DATA_ORIGIN, "sensitiveDataOrigin"),
+        (ATTR_RESTRICTED, "restricted"),
+        (ATTR_SIGN, "sign"),
+    ];
+    let missing: Vec<&str> = need
+        .iter()
+        .filter(|(bit, _)| !ak.has(*bit))
+        .map(|(_, n)| *n)
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::KeyNotFit(format!(
+            "the AK lacks {} (attributes {:#010x}): a key without them could sign data that \
+             did not come from the TPM, or could exist outside it",
+            missing.join(", "),
+            ak.attributes
+        )));
+    }
+    Ok(ak)
+}
+
+/// Verifies `signature` (a TPMT_SIGNATURE) over `attest` (TPMS_ATTEST bytes) with `ak`, and
+/// parses the attest structure.
+pub fn verify(ak: &Public, attest: &[u8], signature: &[u8]) -> Result<Attest, Error> {
+    let sig = Signature::parse(signature).map_err(Error::parse("quote signature"))?;
+    let parsed = Attest::parse(attest).map_err(Error::parse("quote (TPMS_ATTEST)"))?;
+    let digest = boardproof_formats::eventlog::hash(sig.hash(), &[attest]).ok_or_else(|| {
+        Error::Unsupported(format!("signature hash algorithm {:#06x}", sig.hash()))
+    })?;
+    match (&ak.key, &sig) {
+        (PublicKey::Ecc { curve, x, y }, Signature::Ecdsa { r, s, .. }) => {
+            ecdsa(*curve, x, y, r, s, &digest)?
+        }
+        (
+            PublicKey::Rsa {
+                exponent, modulus, ..
+            },
+            Signature::RsaSsa { hash, sig },
+        ) => rsa_verify(&rsa_key(modulus, *exponent)?, false, *hash, sig, &digest)?,
+        (
+            PublicKey::Rsa {
+                exponent, modulus, ..
+            },
+            Signature::RsaPss { hash, sig },
+        ) => rsa_verify(&rsa_key(modulus, *exponent)?, true, *hash, sig, &digest)?,
+        _ => {
+            return Err(Error::BadSignature(
+                "the signature's algorithm does not fit the AK's key type".into(),
+            ))
+        }
+    }
+    Ok(parsed)
+}
+
+fn ecdsa(curve: u16, x: &[u8], y: &[u8], r: &[u8], s: &[u8], digest: &[u8]) -> Result<(), Error> {
+    let bad = |e: &dyn std::fmt::Display| Error::BadSignature(e.to_string());
+    match curve {
+        ECC_NIST_P256 => {
+            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y))
+                .map_err(|e| Error::KeyNotFit(format!("AK point is not on P-256: {e}")))?;
+            let sig = p256::ecdsa::Signature::from_scalars(
+                scalar::<32>(r).ok_or_else(|| bad(&"r longer than 32 bytes"))?,
+                scalar::<32>(s).ok_or_else(|| bad(&"s longer than 32 bytes"))?,
+            )
+            .map_err(|e| bad(&e))?;
+            key.verify_prehash(digest, &sig).map_err(|e| bad(&e))
+        }
+        ECC_NIST_P384 => {
+            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y))
+                .map_err(|e| Error::KeyNotFit(format!("AK point is not on P-384: {e}")))?;
+            let sig = p384::ecdsa::Signature::from_scalars(
+                scalar::<48>(r).ok_or_else(|| bad(&"r longer than 48 bytes"))?,
+                scalar::<48>(s).ok_or_else(|| bad(&"s longer than 48 bytes"))?,
+            )
+            .map_err(|e| bad(&e))?;
+            key.verify_prehash(digest, &sig).map_err(|e| bad(&e))
+        }
+        other => Err(Error::Unsupported(format!(
+            "ECDSA on curve {other:#06x} (P-256 and P-384 are supported)"
+        ))),
+    }
+}
+
+/// A big-endian scalar left-padded to N bytes (the TPM drops leading zeros).
+fn scalar<const N: usize>(v: &[u8]) -> Option<[u8; N]> {
+    let v = match v.iter().position(|&b| b != 0) {
+        Some(i) => v.get(i..)?,
+        None => &[],
+    };
+    let mut out = [0u8; N];
+    let start = N.checked_sub(v.len())?;
+    out.get_mut(start..)?.copy_from_slice(v);
+    Some(out)
+}
+
+fn rsa_verify(
+    key: &rsa::RsaPublicKey,
+    pss: bool,
+    hash: u16,
+    sig: &[u8],
+    digest: &[u8],
+) -> Result<(), Error> {
+    use rsa::traits::PublicKeyParts;
+    let bad = |e: rsa::Error| Error::BadSignature(e.to_string());
+    if !pss {
+        let scheme = match hash {
+            ALG_SHA256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+            ALG_SHA384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+            ALG_SHA512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+            other => return Err(Error::Unsupported(format!("RSASSA with hash {other:#06x}"))),
+        };
+        return key.verify(scheme, digest, sig).map_err(bad);
+    }
+    // TPMs use a salt as long as the digest (FIPS 186-4) or, in older firmware, the longest
+    // that fits (Part 1, B.7); accept either, as other verifiers do.
+    let h = digest.len();
+    let longest = key.size().saturating_sub(h).saturating_sub(2);
+    let mut last = None;
+    for salt in [h, longest] {
+        let scheme = match hash {
+            ALG_SHA256 => rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
+            ALG_SHA384 => rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
+            ALG_SHA512 => rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
+            other => return Err(Error::Unsupported(format!("RSAPSS with hash {other:#06x}"))),
+        };
+        match key.verify(scheme, digest, sig) {
+            Ok(()) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(bad(last.unwrap_or(rsa::Error::Verification)))
+}
+
+/// The digest a quote's `pcrDigest` must equal: `H_alg(value_0 || value_1 || ...)` over the
+/// selected PCR values in selection order (Part 3, 18.4).
+pub fn pcr_digest(alg: u16, values: &[&[u8]]) -> Result<Vec<u8>, Error> {
+    boardproof_formats::eventlog::hash(alg, values)
+        .ok_or_else(|| Error::Unsupported(format!("PCR digest with algorithm {alg:#06x}")))
+}
