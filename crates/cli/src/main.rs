@@ -76,6 +76,12 @@ enum Command {
         /// Public key of the manifest's signer (PEM).
         #[arg(long)]
         pubkey: PathBuf,
+        /// The secret `attest challenge` kept: the evidence's quote must be over it.
+        #[arg(long)]
+        challenge_secret: Option<PathBuf>,
+        /// CA certificates (PEM or DER) the EK certificate must chain to; repeatable.
+        #[arg(long)]
+        ek_ca: Vec<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -100,9 +106,45 @@ enum Command {
     /// TCG PC Client event logs (binary_bios_measurements).
     #[command(subcommand)]
     Eventlog(EventlogCommand),
+    /// TPM attestation: the server's keys, and the verifier's challenge.
+    #[command(subcommand)]
+    Attest(AttestCommand),
     /// The virtual lab server: boot it, run one scenario, or the whole detection matrix.
     #[command(subcommand)]
     Lab(LabCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AttestCommand {
+    /// On the server: this TPM's EK (with its certificate from NV) and AK, as JSON.
+    Keys {
+        /// The TPM device or swtpm socket.
+        #[arg(long, default_value = cmd::attest::DEFAULT_TPM)]
+        tpm: PathBuf,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// On the verifier: check the keys and encrypt a fresh secret to the EK for the AK.
+    Challenge {
+        /// The server's `attest keys` output.
+        keys: PathBuf,
+        /// CA certificates the EK certificate must chain to; repeatable.
+        #[arg(long)]
+        ek_ca: Vec<PathBuf>,
+        /// The challenge to send to the server.
+        #[arg(long)]
+        out: PathBuf,
+        /// The secret to keep (mode 0600) for `verify --challenge-secret`.
+        #[arg(long)]
+        secret_out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -211,6 +253,15 @@ struct CollectArgs {
     #[arg(long)]
     probe_i2c: bool,
 
+    /// Answer a verifier's challenge (`attest challenge`): the evidence then carries a TPM
+    /// quote over the challenge's secret, PCRs 0-9, SHA-256 bank.
+    #[arg(long)]
+    challenge: Option<PathBuf>,
+    /// The TPM: the kernel's resource manager device, or a Unix socket speaking raw TPM
+    /// commands (swtpm).
+    #[arg(long, default_value = cmd::attest::DEFAULT_TPM)]
+    tpm: PathBuf,
+
     /// Print the evidence JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -292,7 +343,23 @@ struct ScanArgs {
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
-        Command::Collect(a) => cmd::collect::run(&a.root, a.out.as_deref(), a.json, a.probe_i2c),
+        Command::Collect(a) => cmd::collect::run(
+            &a.root,
+            a.out.as_deref(),
+            a.json,
+            a.probe_i2c,
+            a.challenge.as_deref().map(|c| (a.tpm.as_path(), c)),
+        ),
+        Command::Attest(AttestCommand::Keys { tpm, out, force }) => {
+            cmd::attest::keys(&tpm, out.as_deref(), force)
+        }
+        Command::Attest(AttestCommand::Challenge {
+            keys,
+            ek_ca,
+            out,
+            secret_out,
+            force,
+        }) => cmd::attest::challenge(&keys, &ek_ca, &out, &secret_out, force),
         Command::Show { evidence, json } => cmd::show::run(&evidence, json),
         Command::Smbios(SmbiosCommand::Decode { file, json }) => cmd::smbios::decode(&file, json),
         Command::Keygen { out, force } => cmd::manifest::keygen(&out, force),
@@ -312,8 +379,16 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             evidence,
             manifest,
             pubkey,
+            challenge_secret,
+            ek_ca,
             json,
-        } => cmd::verify::run(&evidence, &manifest, &pubkey, json),
+        } => cmd::verify::run(
+            &evidence,
+            &manifest,
+            &pubkey,
+            cmd::attest::quote_check(challenge_secret.as_deref(), &ek_ca)?.as_ref(),
+            json,
+        ),
         Command::Scan(a) => cmd::scan::run(cmd::scan::ScanOptions {
             store: a.store,
             root: a.root,

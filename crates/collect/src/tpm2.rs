@@ -39,6 +39,9 @@ pub enum TpmError {
         /// What the code means, as far as boardproof knows.
         meaning: &'static str,
     },
+    /// The challenge file cannot be used with this TPM.
+    #[error("challenge: {0}")]
+    Challenge(String),
     /// The response did not parse.
     #[error("TPM2_{command} response: {source}")]
     Response {
@@ -118,13 +121,102 @@ pub struct Tpm<T: Transport> {
     t: T,
 }
 
-/// Opens the kernel's resource manager device (`/dev/tpmrm0`).
-pub fn open_device(path: &Path) -> Result<Tpm<Stream<std::fs::File>>, TpmError> {
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)?;
-    Ok(Tpm::new(Stream(f)))
+/// A byte stream in either direction (a device file or a socket).
+pub trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// Opens a TPM: the kernel's resource manager device (`/dev/tpmrm0`), or a Unix socket that
+/// carries raw commands (swtpm's `--server type=unixio`), chosen by what `path` is.
+pub fn open(path: &Path) -> Result<Tpm<Stream<Box<dyn ReadWrite>>>, TpmError> {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = std::fs::metadata(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?
+        .file_type();
+    let s: Box<dyn ReadWrite> = if kind.is_socket() {
+        Box::new(std::os::unix::net::UnixStream::connect(path)?)
+    } else {
+        Box::new(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?,
+        )
+    };
+    Ok(Tpm::new(Stream(s)))
+}
+
+/// The EK and AK of this TPM, loaded (flush both handles when done).
+pub struct Keys {
+    /// The EK.
+    pub ek: Key,
+    /// Its certificate from NV, when the TPM has one.
+    pub ek_certificate: Option<Vec<u8>>,
+    /// The AK.
+    pub ak: Key,
+}
+
+impl<T: Transport> Tpm<T> {
+    /// Loads the EK whose certificate the TPM holds (RSA first, then ECC; RSA when it holds
+    /// none) and the AK.
+    pub fn keys(&mut self) -> Result<Keys, TpmError> {
+        let (ek_type, ek_certificate) = match self.nv_read_all(NV_EK_CERT_RSA)? {
+            Some(c) => (ALG_RSA, Some(c)),
+            None => match self.nv_read_all(NV_EK_CERT_ECC)? {
+                Some(c) => (ALG_ECC, Some(c)),
+                None => (ALG_RSA, None),
+            },
+        };
+        let ek = self.create_primary(&ek_template(ek_type))?;
+        let ak = match self.create_primary(&ak_template()) {
+            Ok(ak) => ak,
+            Err(e) => {
+                let _ = self.flush(ek.handle);
+                return Err(e);
+            }
+        };
+        Ok(Keys {
+            ek,
+            ek_certificate,
+            ak,
+        })
+    }
+
+    /// Answers a verifier's challenge: recovers its secret with the EK for the AK, and quotes
+    /// PCRs 0-9 of `bank` with the secret as qualifying data.
+    pub fn answer(
+        &mut self,
+        keys: &Keys,
+        ak_name: &[u8],
+        credential_blob: &[u8],
+        encrypted_secret: &[u8],
+        bank: u16,
+    ) -> Result<Quote, TpmError> {
+        let ours = boardproof_formats::tpm2::Public::parse_2b(&keys.ak.public)
+            .ok()
+            .and_then(|p| p.name());
+        if ours.as_deref() != Some(ak_name) {
+            return Err(TpmError::Challenge(
+                "it was made for another attestation key than this TPM's (a challenge for \
+                 another server, or this TPM was cleared since `attest keys`)"
+                    .into(),
+            ));
+        }
+        let secret = self.activate_credential(
+            keys.ak.handle,
+            keys.ek.handle,
+            credential_blob,
+            encrypted_secret,
+        )?;
+        self.quote(
+            keys.ak.handle,
+            &secret,
+            &[PcrSelection {
+                alg: bank,
+                pcrs: (0..10).collect(),
+            }],
+        )
+    }
 }
 
 /// A created primary key: its transient handle and its TPM2B_PUBLIC.

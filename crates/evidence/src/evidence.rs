@@ -471,4 +471,8 @@ pub struct Volatile {
     /// is what proves them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tpm_pcrs: BTreeMap<String, BTreeMap<u32, String>>,
+    /// A TPM quote over the verifier's challenge, when collect was given one. Volatile: the
+    /// nonce, clock and counters differ every time; verify checks it instead of comparing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::Attestation>,
 }

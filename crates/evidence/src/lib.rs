@@ -8,10 +8,12 @@
 //! is checked in under `schemas/`; a test fails when the two disagree.
 #![warn(missing_docs)]
 
+pub mod attestation;
 pub mod evidence;
 pub mod finding;
 pub mod reference;
 
+pub use attestation::*;
 pub use evidence::*;
 pub use finding::*;
 pub use reference::*;
@@ -52,5 +54,17 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         ),
         ("report-v1.json", to_value(schemars::schema_for!(Report))),
         ("scan-v1.json", to_value(schemars::schema_for!(ScanResult))),
+        (
+            "attest-keys-v1.json",
+            to_value(schemars::schema_for!(AttestationKeys)),
+        ),
+        (
+            "attest-challenge-v1.json",
+            to_value(schemars::schema_for!(AttestationChallenge)),
+        ),
+        (
+            "attest-secret-v1.json",
+            to_value(schemars::schema_for!(AttestationSecret)),
+        ),
     ]
 }

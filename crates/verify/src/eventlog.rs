@@ -163,9 +163,36 @@ pub(crate) fn compare(want: &[MeasuredEvent], got: &[MeasuredEvent], out: &mut O
 /// firmware's; an unlogged extend shows as a value the log cannot reach) and every PCR below
 /// 10 that the log extends. PCR 10 is IMA's, PCRs 11 and above are extended by the running
 /// OS without this log.
-pub(crate) fn pcrs_match_log(ev: &boardproof_evidence::Evidence, out: &mut Outcome) {
-    use boardproof_formats::eventlog::{algorithm_id, extend, initial_value};
+/// Replays the boot PCRs (0-9) of bank `alg` (`id`, values of `size` bytes) from the log's
+/// events; PCRs 0-7 always appear (they start at their initial value), 8 and 9 when extended.
+/// `None` when an event lacks a digest of the bank or the algorithm cannot be computed.
+pub(crate) fn replay_boot_pcrs(
+    log: &boardproof_evidence::EventLogDigest,
+    alg: &str,
+    id: u16,
+    size: usize,
+) -> Option<std::collections::BTreeMap<u32, Vec<u8>>> {
+    use boardproof_formats::eventlog::{extend, initial_value};
     const NO_ACTION: &str = "EV_NO_ACTION";
+    let mut replayed: std::collections::BTreeMap<u32, Vec<u8>> = (0..8)
+        .map(|p| (p, initial_value(p, size, log.startup_locality)))
+        .collect();
+    for e in log
+        .events
+        .iter()
+        .filter(|e| e.event_type != NO_ACTION && e.pcr < 10)
+    {
+        let digest = e.digests.get(alg).and_then(|d| hex::decode(d).ok())?;
+        let value = replayed
+            .remove(&e.pcr)
+            .unwrap_or_else(|| initial_value(e.pcr, size, log.startup_locality));
+        replayed.insert(e.pcr, extend(id, &value, &digest)?);
+    }
+    Some(replayed)
+}
+
+pub(crate) fn pcrs_match_log(ev: &boardproof_evidence::Evidence, out: &mut Outcome) {
+    use boardproof_formats::eventlog::algorithm_id;
     let Some(log) = ev.inventory.tpm.as_ref().and_then(|t| t.event_log.as_ref()) else {
         return;
     };
@@ -180,36 +207,13 @@ pub(crate) fn pcrs_match_log(ev: &boardproof_evidence::Evidence, out: &mut Outco
             continue;
         };
         let size = read.values().next().map_or(0, |v| v.len() / 2);
-        let mut replayed: std::collections::BTreeMap<u32, Vec<u8>> = (0..8)
-            .map(|p| (p, initial_value(p, size, log.startup_locality)))
-            .collect();
-        let mut complete = true;
-        for e in log
-            .events
-            .iter()
-            .filter(|e| e.event_type != NO_ACTION && e.pcr < 10)
-        {
-            let digest = e.digests.get(alg).and_then(|d| hex::decode(d).ok());
-            let value = replayed
-                .remove(&e.pcr)
-                .unwrap_or_else(|| initial_value(e.pcr, size, log.startup_locality));
-            match digest.and_then(|d| extend(id, &value, &d)) {
-                Some(v) => {
-                    replayed.insert(e.pcr, v);
-                }
-                None => {
-                    complete = false;
-                    break;
-                }
-            }
-        }
-        if !complete {
+        let Some(replayed) = replay_boot_pcrs(log, alg, id, size) else {
             out.notes.push(format!(
                 "TPM bank {alg}: the event log has no {alg} digest for every event (or boardproof \
                  cannot compute {alg}), so it was not checked against the TPM's PCRs"
             ));
             continue;
-        }
+        };
         for (pcr, value) in &replayed {
             let Some(tpm_value) = read.get(pcr) else {
                 continue;

@@ -8,6 +8,7 @@
 //! that list is dropped silently.
 #![warn(missing_docs)]
 
+mod attestation;
 mod components;
 mod eventlog;
 mod ima;
@@ -20,6 +21,7 @@ use boardproof_evidence::{
     SourceStatus, Verdict, REPORT_SCHEMA,
 };
 
+pub use attestation::QuoteCheck;
 pub use components::match_components;
 
 /// Everything verify found.
@@ -31,9 +33,24 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-/// Compares `ev` with `reference`.
+/// Compares `ev` with `reference`. A quote in the evidence is not checked (a note says so):
+/// use [`verify_with`].
 pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
+    verify_with(reference, ev, None)
+}
+
+/// Compares `ev` with `reference`, and checks its quote with `quote` when given.
+pub fn verify_with(reference: &Reference, ev: &Evidence, quote: Option<&QuoteCheck>) -> Outcome {
     let mut out = Outcome::default();
+    match quote {
+        Some(q) => attestation::check(ev, q, &mut out),
+        None if ev.volatile.attestation.is_some() => out.notes.push(
+            "the evidence carries a TPM quote that was not checked (give the challenge secret \
+             and the EK CAs)"
+                .into(),
+        ),
+        None => {}
+    }
     // What a source did not see now is reported once, as source-missing; its items in the
     // reference are not also reported as removed, which would claim more than was seen.
     let unseen = sources(reference, ev, &mut out);

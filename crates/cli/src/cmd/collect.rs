@@ -12,6 +12,7 @@ pub fn run(
     out: Option<&Path>,
     json: bool,
     probe_i2c: bool,
+    challenge: Option<(&Path, &Path)>,
 ) -> anyhow::Result<Outcome> {
     if !root.is_dir() {
         anyhow::bail!("{}: --root is not a directory", root.display());
@@ -19,7 +20,14 @@ pub fn run(
     output::warn_if_not_root(root);
     let mut opts = Options::new(root);
     opts.probe_i2c = probe_i2c;
-    let ev = collect(&opts, &mut output::source_progress());
+    // The quote first: the event log and IMA list read afterwards hold at least what it
+    // covers. A challenge that cannot be answered stops here, with nothing written.
+    let attestation = match challenge {
+        Some((tpm, file)) => Some(super::attest::answer(tpm, file)?),
+        None => None,
+    };
+    let mut ev = collect(&opts, &mut output::source_progress());
+    ev.volatile.attestation = attestation;
     let text = serde_json::to_string_pretty(&ev)? + "\n";
     if let Some(path) = out {
         super::write_atomic(path, text.as_bytes(), true)?;

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod attest;
 pub mod collect;
 pub mod eventlog;
 pub mod lab;

@@ -21,8 +21,9 @@ pub fn against_manifest(
     m: &Manifest,
     path: &Path,
     ev: &boardproof_evidence::Evidence,
+    quote: Option<&boardproof_verify::QuoteCheck>,
 ) -> boardproof_evidence::Report {
-    let mut outcome = boardproof_verify::verify(&m.reference, ev);
+    let mut outcome = boardproof_verify::verify_with(&m.reference, ev, quote);
     let here = HostIdentity::of(ev);
     // Hardware identity, not the machine-id: a factory manifest is made under another OS
     // install. A real difference also shows as platform-changed findings.
@@ -52,11 +53,12 @@ pub fn run(
     evidence: &Path,
     manifest_path: &Path,
     pubkey: &Path,
+    quote: Option<&boardproof_verify::QuoteCheck>,
     json: bool,
 ) -> anyhow::Result<Outcome> {
     let m = open_manifest(manifest_path, pubkey)?;
     let ev = super::read_evidence(evidence)?;
-    let report = against_manifest(&m, manifest_path, &ev);
+    let report = against_manifest(&m, manifest_path, &ev, quote);
     if json {
         output::print(&output::json(&report)?)?;
     } else {

@@ -317,3 +317,167 @@ fn tpm2_tools_rsa_quotes_verify() {
         assert!(quote::verify(&ak, &msg, &bad).is_err(), "{scheme}");
     }
 }
+
+/// The whole round through the CLI, as a verifier and a server would run it: `attest keys`,
+/// `attest challenge` (EK certificate checked), `collect --challenge`, `verify
+/// --challenge-secret --ek-ca`. A fresh quote verifies; the same quote against a newer
+/// challenge is stale; a flipped quote byte is invalid; an event log that does not replay to
+/// the quoted PCRs is a pcr-mismatch; without the secret, notes say what was not checked.
+#[test]
+fn cli_round_trip() {
+    use crate::e2e::{keys as signing_keys, manifest_for};
+    use crate::fixture::Machine;
+    use crate::util::{code, run, stderr, stdout};
+    let Some(swtpm) = SwTpm::start() else { return };
+    let d = tempfile::tempdir().unwrap();
+    let p = |n: &str| d.path().join(n).to_str().unwrap().to_owned();
+    let sock = swtpm.socket().to_str().unwrap().to_owned();
+    let issuer = swtpm.ca.join("issuercert.pem").to_str().unwrap().to_owned();
+    let root = swtpm
+        .ca
+        .join("swtpm-localca-rootca-cert.pem")
+        .to_str()
+        .unwrap()
+        .to_owned();
+
+    let o = run(&["attest", "keys", "--tpm", &sock, "--out", &p("keys.json")]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // A CA that did not issue the EK certificate: no challenge, exit 1, nothing written.
+    let o = run(&[
+        "attest",
+        "challenge",
+        &p("keys.json"),
+        "--ek-ca",
+        &root,
+        "--out",
+        &p("c0.json"),
+        "--secret-out",
+        &p("s0.json"),
+    ]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no CA given is its issuer"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.path().join("c0.json").exists() && !d.path().join("s0.json").exists());
+    let challenge = |n: &str| {
+        let o = run(&[
+            "attest",
+            "challenge",
+            &p("keys.json"),
+            "--ek-ca",
+            &issuer,
+            "--out",
+            &p(&format!("{n}.json")),
+            "--secret-out",
+            &p(&format!("{n}.secret.json")),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+    };
+    challenge("c1");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(p("c1.secret.json"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    let m = Machine::golden();
+    let o = run(&[
+        "collect",
+        "--root",
+        &m.root_str(),
+        "--challenge",
+        &p("c1.json"),
+        "--tpm",
+        &sock,
+        "--out",
+        &p("ev.json"),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ev: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(p("ev.json")).unwrap()).unwrap();
+    assert!(ev["volatile"]["attestation"]["quote"].is_string(), "{ev}");
+    let k = signing_keys();
+    let man = manifest_for(std::path::Path::new(&p("ev.json")), &k);
+    let verify = |ev: &str, secret: Option<&str>| {
+        let mut a = vec![
+            "verify".to_owned(),
+            ev.to_owned(),
+            "--manifest".into(),
+            man.to_str().unwrap().into(),
+            "--pubkey".into(),
+            k.public.clone(),
+            "--json".into(),
+            "--ek-ca".into(),
+            issuer.clone(),
+        ];
+        if let Some(s) = secret {
+            a.extend(["--challenge-secret".to_owned(), s.to_owned()]);
+        }
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = run(&a);
+        let r: serde_json::Value = serde_json::from_str(&stdout(&o))
+            .unwrap_or_else(|_| panic!("{} {}", stdout(&o), stderr(&o)));
+        let kinds: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_owned())
+            .collect();
+        let notes = r["notes"].to_string();
+        (code(&o), kinds, notes)
+    };
+    // Fresh, genuine: verified. The fixture has no event log, which a note says.
+    let (c, kinds, notes) = verify(&p("ev.json"), Some(&p("c1.secret.json")));
+    assert_eq!((c, kinds.clone()), (0, vec![]), "{kinds:?} {notes}");
+    assert!(notes.contains("EK certificate chains"), "{notes}");
+    assert!(
+        notes.contains("not checked against an event log"),
+        "{notes}"
+    );
+    // Without the secret: still exit 0, but a note says freshness was not checked.
+    let (c, _, notes) = verify(&p("ev.json"), None);
+    assert_eq!(c, 0);
+    assert!(notes.contains("freshness"), "{notes}");
+    // The same evidence answering a newer challenge: stale.
+    challenge("c2");
+    let (c, kinds, _) = verify(&p("ev.json"), Some(&p("c2.secret.json")));
+    assert_eq!((c, kinds), (1, vec!["quote-stale".to_owned()]));
+    // One flipped bit in the quote: invalid.
+    let mut bad = ev.clone();
+    let q = bad["volatile"]["attestation"]["quote"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut bytes = hex::decode(&q).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    bad["volatile"]["attestation"]["quote"] = hex::encode(bytes).into();
+    std::fs::write(p("bad.json"), bad.to_string()).unwrap();
+    let (c, kinds, _) = verify(&p("bad.json"), Some(&p("c1.secret.json")));
+    assert_eq!((c, kinds), (1, vec!["quote-invalid".to_owned()]));
+    // An event log (empty: every PCR at its start value) matches the fresh TPM's quote; one
+    // event more does not.
+    let mut with_log = ev.clone();
+    with_log["tpm"] = serde_json::json!({
+        "device": "tpm0",
+        "event_log": {"path": "x", "size": 0, "sha256": "00", "events": []}
+    });
+    std::fs::write(p("log.json"), with_log.to_string()).unwrap();
+    let (_, kinds, notes) = verify(&p("log.json"), Some(&p("c1.secret.json")));
+    assert!(!kinds.contains(&"pcr-mismatch".to_owned()), "{kinds:?}");
+    assert!(
+        !notes.contains("not checked against an event log"),
+        "{notes}"
+    );
+    with_log["tpm"]["event_log"]["events"] = serde_json::json!([{
+        "index": 0, "pcr": 4, "type": "EV_EFI_BOOT_SERVICES_APPLICATION",
+        "digests": {"sha256": "11".repeat(32)}, "description": "extra"
+    }]);
+    std::fs::write(p("log2.json"), with_log.to_string()).unwrap();
+    let (c, kinds, _) = verify(&p("log2.json"), Some(&p("c1.secret.json")));
+    assert_eq!(c, 1);
+    assert!(kinds.contains(&"pcr-mismatch".to_owned()), "{kinds:?}");
+}

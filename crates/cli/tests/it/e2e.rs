@@ -6,7 +6,7 @@ use crate::util::{code, run, stderr, stdout, testdata};
 pub(crate) struct Keys {
     _dir: tempfile::TempDir,
     key: String,
-    public: String,
+    pub(crate) public: String,
     prefix: std::path::PathBuf,
 }
 

@@ -1,0 +1,214 @@
+//! `boardproof attest keys|challenge`, and the quote `collect --challenge` adds.
+//!
+//! The round, with the verifier on another machine:
+//! 1. server: `boardproof attest keys --out keys.json`
+//! 2. verifier: `boardproof attest challenge keys.json --ek-ca CA.pem --out challenge.json
+//!    --secret-out secret.json` (secret.json stays with the verifier)
+//! 3. server: `boardproof collect --challenge challenge.json --out evidence.json`
+//! 4. verifier: `boardproof verify evidence.json --challenge-secret secret.json --ek-ca CA.pem ...`
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use boardproof_attest::{credential, ekcert, quote};
+use boardproof_collect::tpm2;
+use boardproof_evidence::{
+    Attestation, AttestationChallenge, AttestationKeys, AttestationSecret, ATTEST_CHALLENGE_SCHEMA,
+    ATTEST_KEYS_SCHEMA, ATTEST_SECRET_SCHEMA,
+};
+use boardproof_formats::eventlog::ALG_SHA256;
+use boardproof_formats::tpm2::Public;
+use sha2::{Digest, Sha256};
+
+use crate::output;
+use crate::Outcome;
+
+/// The TPM device the kernel's resource manager offers.
+pub const DEFAULT_TPM: &str = "/dev/tpmrm0";
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let bytes = boardproof_collect::read_capped(path)?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a valid {what}", path.display()))
+}
+
+fn check_schema(path: &Path, found: &str, want: &str) -> anyhow::Result<()> {
+    if found != want {
+        bail!("{}: schema {found:?}, expected {want:?}", path.display());
+    }
+    Ok(())
+}
+
+fn unhex(path: &Path, field: &str, v: &str) -> anyhow::Result<Vec<u8>> {
+    hex::decode(v).with_context(|| format!("{}: {field} is not hex", path.display()))
+}
+
+/// Reads a CA set: every certificate in every file.
+pub fn read_cas(files: &[PathBuf]) -> anyhow::Result<Vec<ekcert::Certificate>> {
+    let mut out = Vec::new();
+    for f in files {
+        let bytes = boardproof_collect::read_capped(f)?;
+        out.extend(ekcert::read_certificates(&bytes).with_context(|| format!("{}", f.display()))?);
+    }
+    Ok(out)
+}
+
+/// Seconds since the epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(v)? + "\n")
+}
+
+/// `attest keys`: the EK, its certificate and the AK of this TPM.
+pub fn keys(tpm_path: &Path, out: Option<&Path>, force: bool) -> anyhow::Result<Outcome> {
+    let mut tpm = tpm2::open(tpm_path).with_context(|| format!("TPM {}", tpm_path.display()))?;
+    let k = tpm
+        .keys()
+        .with_context(|| format!("TPM {}", tpm_path.display()))?;
+    let _ = tpm.flush(k.ak.handle);
+    let _ = tpm.flush(k.ek.handle);
+    let doc = AttestationKeys {
+        schema: ATTEST_KEYS_SCHEMA.into(),
+        ek_public: hex::encode(&k.ek.public),
+        ek_certificate: k.ek_certificate.as_ref().map(hex::encode),
+        ak_public: hex::encode(&k.ak.public),
+    };
+    let text = to_json(&doc)?;
+    match out {
+        Some(p) => {
+            super::write_atomic(p, text.as_bytes(), force)?;
+            if k.ek_certificate.is_none() {
+                eprintln!("boardproof: note: this TPM holds no EK certificate in NV");
+            }
+            eprintln!("keys written to {}", p.display());
+        }
+        None => output::print(&text)?,
+    }
+    Ok(Outcome::Clean)
+}
+
+/// `attest challenge`: checks the reported EK (and its certificate, given CAs) and AK, and
+/// writes a challenge for the server and the secret the verifier keeps.
+pub fn challenge(
+    keys_path: &Path,
+    ek_ca: &[PathBuf],
+    out: &Path,
+    secret_out: &Path,
+    force: bool,
+) -> anyhow::Result<Outcome> {
+    let k: AttestationKeys = read_json(keys_path, "attestation keys document")?;
+    check_schema(keys_path, &k.schema, ATTEST_KEYS_SCHEMA)?;
+    let ek_bytes = unhex(keys_path, "ek_public", &k.ek_public)?;
+    let ak_bytes = unhex(keys_path, "ak_public", &k.ak_public)?;
+    let ek = Public::parse_2b(&ek_bytes)
+        .with_context(|| format!("{}: ek_public", keys_path.display()))?;
+    let ak = match quote::attestation_key(&ak_bytes) {
+        Ok(ak) => ak,
+        Err(e) => {
+            eprintln!("boardproof: {}: refused: {e}", keys_path.display());
+            return Ok(Outcome::Findings);
+        }
+    };
+    if ek_ca.is_empty() {
+        eprintln!(
+            "boardproof: note: no --ek-ca: the EK is not checked against a TPM vendor now (verify \
+             can check it later with --ek-ca)"
+        );
+    } else {
+        let cas = read_cas(ek_ca)?;
+        let cert = match &k.ek_certificate {
+            Some(c) => unhex(keys_path, "ek_certificate", c)?,
+            None => {
+                eprintln!(
+                    "boardproof: {}: refused: no EK certificate, so the EK cannot be tied to a \
+                     TPM vendor",
+                    keys_path.display()
+                );
+                return Ok(Outcome::Findings);
+            }
+        };
+        if let Err(e) = ekcert::verify(&cert, &ek, &cas, now()) {
+            eprintln!("boardproof: {}: refused: {e}", keys_path.display());
+            return Ok(Outcome::Findings);
+        }
+    }
+    let Some(ak_name) = ak.name() else {
+        bail!("{}: AK name algorithm not supported", keys_path.display());
+    };
+    let secret = credential::fresh_secret()?;
+    let ch = credential::make_credential(&ek, &ak_name, &secret)
+        .with_context(|| format!("{}", keys_path.display()))?;
+    let challenge = AttestationChallenge {
+        schema: ATTEST_CHALLENGE_SCHEMA.into(),
+        ak_name: hex::encode(&ak_name),
+        credential_blob: hex::encode(&ch.credential_blob),
+        encrypted_secret: hex::encode(&ch.encrypted_secret),
+    };
+    let kept = AttestationSecret {
+        schema: ATTEST_SECRET_SCHEMA.into(),
+        secret: hex::encode(secret),
+        ak_name: hex::encode(&ak_name),
+        ek_public_sha256: hex::encode(Sha256::digest(&ek_bytes)),
+    };
+    // The secret first, readable by its owner only: a challenge without its secret is useless,
+    // a secret without its challenge harmless.
+    boardproof_ledger::keys::write_new(secret_out, to_json(&kept)?.as_bytes(), 0o600, force)?;
+    super::write_atomic(out, to_json(&challenge)?.as_bytes(), force)?;
+    eprintln!(
+        "challenge written to {} (send it to the server); secret kept in {}",
+        out.display(),
+        secret_out.display()
+    );
+    Ok(Outcome::Clean)
+}
+
+/// Answers a challenge with this TPM: the quote `collect --challenge` puts in the evidence.
+pub fn answer(tpm_path: &Path, challenge_path: &Path) -> anyhow::Result<Attestation> {
+    let c: AttestationChallenge = read_json(challenge_path, "attestation challenge")?;
+    check_schema(challenge_path, &c.schema, ATTEST_CHALLENGE_SCHEMA)?;
+    let ak_name = unhex(challenge_path, "ak_name", &c.ak_name)?;
+    let blob = unhex(challenge_path, "credential_blob", &c.credential_blob)?;
+    let enc = unhex(challenge_path, "encrypted_secret", &c.encrypted_secret)?;
+    let ctx = || format!("TPM {}", tpm_path.display());
+    let mut tpm = tpm2::open(tpm_path).with_context(ctx)?;
+    let k = tpm.keys().with_context(ctx)?;
+    let q = tpm.answer(&k, &ak_name, &blob, &enc, ALG_SHA256);
+    let _ = tpm.flush(k.ak.handle);
+    let _ = tpm.flush(k.ek.handle);
+    let q = q.with_context(|| format!("{}", challenge_path.display()))?;
+    Ok(Attestation {
+        ek_public: hex::encode(&k.ek.public),
+        ek_certificate: k.ek_certificate.as_ref().map(hex::encode),
+        ak_public: hex::encode(&k.ak.public),
+        quote: hex::encode(&q.attest),
+        signature: hex::encode(&q.signature),
+    })
+}
+
+/// The verifier's inputs for the quote in an evidence file.
+pub fn quote_check(
+    secret: Option<&Path>,
+    ek_ca: &[PathBuf],
+) -> anyhow::Result<Option<boardproof_verify::QuoteCheck>> {
+    if secret.is_none() && ek_ca.is_empty() {
+        return Ok(None);
+    }
+    let secret = match secret {
+        Some(p) => {
+            let s: AttestationSecret = read_json(p, "attestation secret")?;
+            check_schema(p, &s.schema, ATTEST_SECRET_SCHEMA)?;
+            Some(s)
+        }
+        None => None,
+    };
+    Ok(Some(boardproof_verify::QuoteCheck {
+        secret,
+        ek_cas: read_cas(ek_ca)?,
+        now: now(),
+    }))
+}
