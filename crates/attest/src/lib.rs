@@ -15,5 +15,6 @@ pub mod ekcert;
 mod error;
 pub mod kdf;
 pub mod quote;
+pub mod round;
 
 pub use error::Error;

@@ -66,6 +66,12 @@ pub struct BootResult {
     pub console: String,
     /// Wall time from starting swtpm to QEMU's exit.
     pub seconds: f64,
+    /// The secret of the challenge the host (as verifier) gave the guest over the attestation
+    /// port; `None` when the machine has no TPM or the round did not complete (see
+    /// `attest_note`).
+    pub attest_secret: Option<boardproof_evidence::AttestationSecret>,
+    /// Why the attestation round did not complete.
+    pub attest_note: Option<String>,
 }
 
 /// Options of a boot.
@@ -159,14 +165,23 @@ fn boot_in(
         vars,
         disks,
         tpm_socket: dir.join("swtpm.sock"),
-        kernel: assets.kernel.vmlinuz(),
+        kernel: machine
+            .kernel
+            .clone()
+            .unwrap_or_else(|| assets.kernel.vmlinuz()),
         initramfs: initramfs.to_owned(),
         console: dir.join("console.log"),
         data: dir.join("data.out"),
+        attest: machine.tpm.then(|| dir.join("attest.sock")),
     };
     let start = Instant::now();
     let _swtpm = if machine.tpm {
-        Some(start_swtpm(assets, dir, &paths.tpm_socket)?)
+        Some(start_swtpm(
+            assets,
+            dir,
+            &paths.tpm_socket,
+            machine.tpm_state.as_deref(),
+        )?)
     } else {
         None
     };
@@ -180,6 +195,15 @@ fn boot_in(
             .stdout(log)
             .stderr(log2),
     )?;
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let server = match &paths.attest {
+        Some(sock) => Some(crate::attest::serve(
+            sock.clone(),
+            crate::attest::lab_cas(assets)?,
+            stop.clone(),
+        )),
+        None => None,
+    };
     let status = loop {
         if let Some(st) = q.child.try_wait().map_err(|e| Error::ToolFailed {
             tool: "qemu-system-x86_64".into(),
@@ -199,6 +223,13 @@ fn boot_in(
         std::thread::sleep(Duration::from_millis(100));
     };
     let seconds = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::SeqCst);
+    let (attest_secret, attest_note) = match server.map(|h| h.join()) {
+        None => (None, None),
+        Some(Ok(Ok(secret))) => (Some(secret), None),
+        Some(Ok(Err(why))) => (None, Some(why)),
+        Some(Err(_)) => (None, Some("the attestation server panicked".into())),
+    };
     let console = read_lossy(&paths.console);
     if !status.success() {
         return Err(Error::ToolFailed {
@@ -215,29 +246,59 @@ fn boot_in(
         output,
         console,
         seconds,
+        attest_secret,
+        attest_note,
     })
 }
 
-/// Provisions a fresh TPM state (EK and platform certificates from the lab CA) and starts
-/// swtpm on a control socket. The state folder must be an absolute path: swtpm fails on a
+/// Provisions a TPM state in `state` (EK and platform certificates from the lab CA), as a
+/// TPM vendor and the board maker would. The folder must be an absolute path: swtpm fails on a
 /// relative one.
-fn start_swtpm(assets: &Assets, dir: &Path, socket: &Path) -> Result<Guard, Error> {
+pub fn provision_tpm(assets: &Assets, state: &Path, log: &Path) -> Result<(), Error> {
     let setup = require("swtpm_setup", "provisions the TPM", "swtpm-tools")?;
-    let swtpm = require("swtpm", "the lab server's TPM 2.0", "swtpm")?;
-    let state = dir.join("tpm");
-    std::fs::create_dir_all(&state).map_err(Error::io(&state))?;
+    std::fs::create_dir_all(state).map_err(Error::io(state))?;
     run_tool(
         Command::new(setup)
             .arg("--tpm2")
             .arg("--tpmstate")
-            .arg(&state)
+            .arg(state)
             .args(["--create-ek-cert", "--create-platform-cert", "--overwrite"])
             .args(["--pcr-banks", "sha1,sha256"])
             .arg("--config")
             .arg(&assets.swtpm_setup_conf)
             .arg("--logfile")
-            .arg(dir.join("swtpm_setup.log")),
-    )?;
+            .arg(log),
+    )
+    .map(|_| ())
+}
+
+/// Starts swtpm on a control socket with a copy of `provisioned` (or a freshly provisioned
+/// state).
+fn start_swtpm(
+    assets: &Assets,
+    dir: &Path,
+    socket: &Path,
+    provisioned: Option<&Path>,
+) -> Result<Guard, Error> {
+    let swtpm = require("swtpm", "the lab server's TPM 2.0", "swtpm")?;
+    let state = dir.join("tpm");
+    match provisioned {
+        Some(src) => {
+            std::fs::create_dir_all(&state).map_err(Error::io(&state))?;
+            for entry in std::fs::read_dir(src).map_err(Error::io(src))? {
+                let entry = entry.map_err(Error::io(src))?;
+                if entry
+                    .file_type()
+                    .map_err(Error::io(entry.path()))?
+                    .is_file()
+                {
+                    let to = state.join(entry.file_name());
+                    std::fs::copy(entry.path(), &to).map_err(Error::io(&to))?;
+                }
+            }
+        }
+        None => provision_tpm(assets, &state, &dir.join("swtpm_setup.log"))?,
+    }
     let guard = Guard::spawn(
         Command::new(swtpm)
             .arg("socket")

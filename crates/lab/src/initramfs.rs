@@ -36,6 +36,8 @@ const PCI_IDS: [&str; 2] = ["/usr/share/hwdata/pci.ids", "/usr/share/misc/pci.id
 
 /// The serial port the guest sends its files over (the console is ttyS0).
 pub const DATA_PORT: &str = "/dev/ttyS1";
+/// The serial port of the attestation round (the host serves it as the verifier).
+pub const ATTEST_PORT: &str = "/dev/ttyS2";
 
 /// A change to one module file inside the initramfs (the modified-driver scenario): one byte
 /// after `after` is changed and the vendor's signature is stripped, as an attacker must (the
@@ -99,11 +101,29 @@ for d in /dev/sd? /dev/nvme?n1; do
   [ -b "$d" ] && mount -t ext4 -o ro "$d" /mnt/data 2>/dev/null && break
 done
 if [ -x /mnt/data/bin/lab-check ]; then /mnt/data/bin/lab-check; else log "no data disk with bin/lab-check"; fi
-/bin/boardproof collect {collect_flags} --out /tmp/evidence.json > /tmp/collect.log 2>&1
+# Attestation round with the host as verifier over {attest} (see the lab crate's attest.rs):
+# the TPM's keys out, the challenge in, then collect answers it with a quote.
+CH=""
+A={attest}
+if [ -c /dev/tpmrm0 ] && [ -c $A ] && stty -F $A raw -echo 2>/dev/null; then
+  if /bin/boardproof attest keys --tpm /dev/tpmrm0 --out /tmp/keys.json > /tmp/attest.log 2>&1; then
+    exec 3<>$A
+    echo "BOARDPROOF-LAB KEYS $(base64 /tmp/keys.json | tr -d '\n')" >&3
+    if read -t 60 -r t1 t2 data <&3 && [ "$t2" = CHALLENGE ]; then
+      echo "$data" | base64 -d > /tmp/challenge.json && CH="--challenge /tmp/challenge.json --tpm /dev/tpmrm0"
+    else
+      log "no challenge from the host: $t2 $data"
+    fi
+    exec 3>&-
+  else
+    log "attest keys failed: $(tail -n 1 /tmp/attest.log)"
+  fi
+fi
+/bin/boardproof collect {collect_flags} $CH --out /tmp/evidence.json > /tmp/collect.log 2>&1
 rc=$?
 log "collect exited $rc"
 mkdir -p /tmp/out/acpi /tmp/out/smbios
-cp /tmp/evidence.json /tmp/collect.log /tmp/out/ 2>/dev/null
+cp /tmp/evidence.json /tmp/collect.log /tmp/attest.log /tmp/out/ 2>/dev/null
 cat /sys/kernel/security/tpm0/binary_bios_measurements > /tmp/out/eventlog.bin 2>/dev/null || rm -f /tmp/out/eventlog.bin
 cat /sys/kernel/security/ima/ascii_runtime_measurements > /tmp/out/ima.txt 2>/dev/null || rm -f /tmp/out/ima.txt
 cat /sys/kernel/security/ima/binary_runtime_measurements > /tmp/out/ima.bin 2>/dev/null || rm -f /tmp/out/ima.bin
@@ -124,7 +144,8 @@ echo "BOARDPROOF-LAB DONE $rc" > $S
 sync
 poweroff -f
 "#,
-        port = DATA_PORT
+        port = DATA_PORT,
+        attest = ATTEST_PORT
     )
 }
 

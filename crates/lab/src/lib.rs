@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod assets;
+pub mod attest;
 pub mod boot;
 pub mod disk;
 pub mod initramfs;

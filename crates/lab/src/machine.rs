@@ -51,6 +51,11 @@ pub struct Machine {
     pub firmware_code: PathBuf,
     /// Guest memory.
     pub memory_mib: u32,
+    /// Kernel image instead of the cached Debian kernel (a changed-kernel scenario).
+    pub kernel: Option<PathBuf>,
+    /// A provisioned TPM state folder, copied for each boot so every boot of the lab has the
+    /// same TPM (EK, AK, certificates), as a real server keeps its TPM. `None`: a fresh TPM.
+    pub tpm_state: Option<PathBuf>,
 }
 
 /// The golden server's SMBIOS strings. QEMU splits option values at commas, so none has one.
@@ -92,6 +97,8 @@ impl Machine {
             acpi_tables: Vec::new(),
             firmware_code: firmware_code.to_owned(),
             memory_mib: 1024,
+            kernel: None,
+            tpm_state: None,
         }
     }
 
@@ -134,6 +141,9 @@ pub struct BootPaths {
     pub console: PathBuf,
     /// The guest's data port (ttyS1).
     pub data: PathBuf,
+    /// The attestation port (ttyS2, a Unix socket the host serves as the verifier), when the
+    /// machine has a TPM.
+    pub attest: Option<PathBuf>,
 }
 
 /// The kernel command line.
@@ -227,6 +237,20 @@ impl Machine {
             "-serial".into(),
             format!("file:{}", p.data.to_string_lossy()),
         ]);
+        if let Some(sock) = &p.attest {
+            a.extend([
+                "-chardev".into(),
+                format!(
+                    "socket,id=attest,path={},server=on,wait=off",
+                    drive_file(sock)
+                ),
+                // COM3's legacy IRQ is 4, shared with the console's COM1, and an edge-triggered
+                // ISA IRQ cannot be shared: the guest would send but never receive. IRQ 5 is
+                // free on q35, and the firmware's ACPI tables tell the kernel.
+                "-device".into(),
+                "isa-serial,chardev=attest,iobase=0x3e8,irq=5".into(),
+            ]);
+        }
         a.into_iter().map(OsString::from).collect()
     }
 }

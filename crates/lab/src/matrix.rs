@@ -41,7 +41,19 @@ pub struct Lab {
     /// Byte of the golden event log the tampered-log scenario flips (known after the
     /// reference boot).
     pub tamper_offset: std::sync::OnceLock<usize>,
+    /// The server's TPM, provisioned once (EK and platform certificates from the lab CA) and
+    /// copied for every boot: one server, one TPM.
+    pub tpm_state: PathBuf,
+    /// The kernel with bytes appended (the changed-kernel scenario).
+    pub changed_kernel: Option<PathBuf>,
+    /// The reference boot's quote, which the replayed-quote scenario sends again.
+    pub reference_attestation: std::sync::OnceLock<boardproof_evidence::Attestation>,
 }
+
+/// What the changed-kernel scenario appends to the kernel image (4 KiB of it, repeated): data
+/// after the last PE section, which the firmware's Authenticode-style image hash covers and
+/// the kernel ignores.
+const CHANGED_KERNEL_TAIL: &[u8] = b"boardproof lab: bytes appended to the kernel image. ";
 
 fn sha256_file(path: &Path) -> Result<String, Error> {
     let bytes = std::fs::read(path).map_err(Error::io(path))?;
@@ -114,6 +126,19 @@ impl Lab {
         disk::blank_disk(&blank_disk)?;
         let ssdt = d.join("ssdt.aml");
         std::fs::write(&ssdt, empty_ssdt()).map_err(Error::io(&ssdt))?;
+        progress.step("provisioning the server's TPM");
+        let tpm_state = d.join("tpm-state");
+        crate::boot::provision_tpm(&assets, &tpm_state, &d.join("swtpm_setup.log"))?;
+        let changed_kernel = if wants(|c| matches!(c, Change::KernelAppended)) {
+            let k = d.join("vmlinuz-changed");
+            let src = assets.kernel.vmlinuz();
+            let mut bytes = std::fs::read(&src).map_err(Error::io(&src))?;
+            bytes.extend(CHANGED_KERNEL_TAIL.iter().cycle().take(4096));
+            std::fs::write(&k, bytes).map_err(Error::io(&k))?;
+            Some(k)
+        } else {
+            None
+        };
         let patched_firmware = if wants(|c| matches!(c, Change::FirmwareDxe)) {
             progress.step("patching one OVMF DXE module (LZMA recompression)");
             Some(patched_ovmf(&assets, PATCHED_MODULE)?)
@@ -131,6 +156,9 @@ impl Lab {
             ssdt,
             patched_firmware,
             tamper_offset: std::sync::OnceLock::new(),
+            tpm_state,
+            changed_kernel,
+            reference_attestation: std::sync::OnceLock::new(),
         })
     }
 
@@ -142,6 +170,7 @@ impl Lab {
     /// The machine and initramfs of a scenario.
     pub fn machine_for(&self, s: &Scenario) -> Result<(Machine, PathBuf), Error> {
         let mut m = Machine::golden(&self.assets.ovmf_code, &self.data_disk, &self.blank_disk);
+        m.tpm_state = Some(self.tpm_state.clone());
         s.apply_hardware(&mut m)?;
         let mut initrd = self.initramfs.path.clone();
         let missing = |what: &str| Error::Invalid(format!("{}: {what} was not built", s.name));
@@ -177,6 +206,13 @@ impl Lab {
                     "-fw_cfg".to_owned(),
                     format!("name=opt/boardproof/flip-eventlog,string={at}"),
                 ]);
+            }
+            Change::KernelAppended => {
+                m.kernel = Some(
+                    self.changed_kernel
+                        .clone()
+                        .ok_or_else(|| missing("the changed kernel"))?,
+                )
             }
             Change::FirmwareDxe => {
                 m.firmware_code = self
@@ -435,6 +471,33 @@ pub fn keep_boot(
     Ok(())
 }
 
+/// The verifier's inputs for a boot's quote: the secret of the challenge the host gave and
+/// the lab CA. A machine with a TPM whose round did not complete is an error, not a pass: the
+/// quote checks would otherwise be skipped without anyone noticing.
+pub fn quote_check(
+    lab: &Lab,
+    s: &Scenario,
+    r: &BootResult,
+) -> Result<Option<boardproof_verify::QuoteCheck>, Error> {
+    let (m, _) = lab.machine_for(s)?;
+    if !m.tpm {
+        return Ok(None);
+    }
+    let Some(secret) = r.attest_secret.clone() else {
+        return Err(Error::Invalid(format!(
+            "the attestation round did not complete: {}",
+            r.attest_note.as_deref().unwrap_or("no reason recorded")
+        )));
+    };
+    Ok(Some(boardproof_verify::QuoteCheck {
+        secret: Some(secret),
+        ek_cas: crate::attest::lab_cas(&lab.assets)?,
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    }))
+}
+
 /// Boots one scenario and judges it against `reference`.
 pub fn run_row(
     lab: &Lab,
@@ -470,14 +533,32 @@ pub fn run_row(
         }
     };
     row.boot_seconds = Some(r.seconds);
-    let ev = match evidence_of(&r) {
+    let mut ev = match evidence_of(&r) {
         Ok(ev) => ev,
         Err(e) => {
             row.detail = e.to_string();
             return row;
         }
     };
-    let outcome = boardproof_verify::verify(reference, &ev);
+    let check = match quote_check(lab, s, &r) {
+        Ok(c) => c,
+        Err(e) => {
+            row.detail = e.to_string();
+            return row;
+        }
+    };
+    if matches!(s.change, Change::ReplayedQuote) {
+        // A man in the middle (or a compromised agent) answers the new challenge with the
+        // quote the reference boot made.
+        match lab.reference_attestation.get() {
+            Some(old) => ev.volatile.attestation = Some(old.clone()),
+            None => {
+                row.detail = "the reference boot's quote is not known".into();
+                return row;
+            }
+        }
+    }
+    let outcome = boardproof_verify::verify_with(reference, &ev, check.as_ref());
     row.observed = outcome
         .findings
         .iter()
@@ -546,6 +627,20 @@ pub fn reference_boot(lab: &Lab, opts: &MatrixOptions) -> Result<(BootResult, Re
         keep_boot(&k.join("golden-1"), &first, None)?;
     }
     lab.learn_reference(&first)?;
+    // The reference's own quote must check out, or every row's quote findings mean nothing.
+    let check = quote_check(lab, &GOLDEN, &first)?;
+    let own = boardproof_verify::verify_with(&golden_reference(&ev, None)?, &ev, check.as_ref());
+    if let Some(f) = own.findings.first() {
+        return Err(Error::Invalid(format!(
+            "the reference boot does not verify against itself: {} {}: {}",
+            f.kind.as_str(),
+            f.subject,
+            f.message
+        )));
+    }
+    if let Some(a) = &ev.volatile.attestation {
+        let _ = lab.reference_attestation.set(a.clone());
+    }
     let reference = golden_reference(&ev, opts.keep.as_deref())?;
     Ok((first, reference))
 }

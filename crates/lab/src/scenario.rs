@@ -71,6 +71,10 @@ pub enum Change {
     /// One bit of the event log flipped as the guest's userspace reads it (inside the SHA-256
     /// digest of the DXE volume's event), the TPM untouched.
     TamperedLog,
+    /// Bytes appended to the kernel image the firmware loads.
+    KernelAppended,
+    /// The reference boot's quote sent again in answer to a new challenge.
+    ReplayedQuote,
 }
 
 /// One scenario.
@@ -273,6 +277,7 @@ pub const CATALOGUE: &[Scenario] = &[
         change: Change::TamperedLog,
         expect: &[
             e("pcr-mismatch", &["PCR 0 (sha256)"]),
+            e("pcr-mismatch", &["quoted PCRs sha256"]),
             e(
                 "eventlog-event-changed",
                 &["PCR 0 event 3", "EV_EFI_PLATFORM_FIRMWARE_BLOB"],
@@ -281,7 +286,28 @@ pub const CATALOGUE: &[Scenario] = &[
         why: "the guest bind-mounts a copy of the log with one bit flipped inside the SHA-256 \
               digest of event 3 (the DXE volume), as a rootkit hiding a measurement would: that \
               event differs from the reference, and the log no longer replays to the SHA-256 \
-              PCR 0 the TPM reports (the SHA-1 bank, untouched, still does)",
+              PCR 0 the TPM reports (the SHA-1 bank, untouched, still does), nor to the \
+              PCR digest the TPM signed in its quote",
+    },
+    Scenario {
+        name: "kernel-changed",
+        title: "the kernel image changed (4 KiB appended)",
+        change: Change::KernelAppended,
+        expect: &[e(
+            "eventlog-event-changed",
+            &["PCR 4", "EV_EFI_BOOT_SERVICES_APPLICATION", "kernel"],
+        )],
+        why: "the firmware hashes the whole image it loads (data after the last section \
+              included) and measures it into PCR 4 as a boot application: that event changes; \
+              the quote still matches the log, which is honest",
+    },
+    Scenario {
+        name: "quote-replayed",
+        title: "the reference boot's quote sent again for a new challenge",
+        change: Change::ReplayedQuote,
+        expect: &[e("quote-stale", &["TPM quote"])],
+        why: "the old quote is genuine (same TPM, valid signature, PCRs that match the log) but \
+              its qualifying data is the old challenge's secret: only freshness fails",
     },
 ];
 
@@ -336,7 +362,9 @@ impl Scenario {
             | Change::Module(..)
             | Change::ImaFile
             | Change::FirmwareDxe
-            | Change::TamperedLog => {}
+            | Change::TamperedLog
+            | Change::KernelAppended
+            | Change::ReplayedQuote => {}
         }
         Ok(())
     }

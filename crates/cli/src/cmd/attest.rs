@@ -10,15 +10,13 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use boardproof_attest::{credential, ekcert, quote};
+use boardproof_attest::{ekcert, round};
 use boardproof_collect::tpm2;
 use boardproof_evidence::{
     Attestation, AttestationChallenge, AttestationKeys, AttestationSecret, ATTEST_CHALLENGE_SCHEMA,
     ATTEST_KEYS_SCHEMA, ATTEST_SECRET_SCHEMA,
 };
 use boardproof_formats::eventlog::ALG_SHA256;
-use boardproof_formats::tpm2::Public;
-use sha2::{Digest, Sha256};
 
 use crate::output;
 use crate::Outcome;
@@ -102,58 +100,20 @@ pub fn challenge(
     force: bool,
 ) -> anyhow::Result<Outcome> {
     let k: AttestationKeys = read_json(keys_path, "attestation keys document")?;
-    check_schema(keys_path, &k.schema, ATTEST_KEYS_SCHEMA)?;
-    let ek_bytes = unhex(keys_path, "ek_public", &k.ek_public)?;
-    let ak_bytes = unhex(keys_path, "ak_public", &k.ak_public)?;
-    let ek = Public::parse_2b(&ek_bytes)
-        .with_context(|| format!("{}: ek_public", keys_path.display()))?;
-    let ak = match quote::attestation_key(&ak_bytes) {
-        Ok(ak) => ak,
-        Err(e) => {
-            eprintln!("boardproof: {}: refused: {e}", keys_path.display());
-            return Ok(Outcome::Findings);
-        }
-    };
     if ek_ca.is_empty() {
         eprintln!(
             "boardproof: note: no --ek-ca: the EK is not checked against a TPM vendor now (verify \
              can check it later with --ek-ca)"
         );
-    } else {
-        let cas = read_cas(ek_ca)?;
-        let cert = match &k.ek_certificate {
-            Some(c) => unhex(keys_path, "ek_certificate", c)?,
-            None => {
-                eprintln!(
-                    "boardproof: {}: refused: no EK certificate, so the EK cannot be tied to a \
-                     TPM vendor",
-                    keys_path.display()
-                );
-                return Ok(Outcome::Findings);
-            }
-        };
-        if let Err(e) = ekcert::verify(&cert, &ek, &cas, now()) {
-            eprintln!("boardproof: {}: refused: {e}", keys_path.display());
+    }
+    let cas = read_cas(ek_ca)?;
+    let (challenge, kept) = match round::challenge(&k, &cas, now()) {
+        Ok(v) => v,
+        Err(round::Refused::Untrusted(why)) => {
+            eprintln!("boardproof: {}: refused: {why}", keys_path.display());
             return Ok(Outcome::Findings);
         }
-    }
-    let Some(ak_name) = ak.name() else {
-        bail!("{}: AK name algorithm not supported", keys_path.display());
-    };
-    let secret = credential::fresh_secret()?;
-    let ch = credential::make_credential(&ek, &ak_name, &secret)
-        .with_context(|| format!("{}", keys_path.display()))?;
-    let challenge = AttestationChallenge {
-        schema: ATTEST_CHALLENGE_SCHEMA.into(),
-        ak_name: hex::encode(&ak_name),
-        credential_blob: hex::encode(&ch.credential_blob),
-        encrypted_secret: hex::encode(&ch.encrypted_secret),
-    };
-    let kept = AttestationSecret {
-        schema: ATTEST_SECRET_SCHEMA.into(),
-        secret: hex::encode(secret),
-        ak_name: hex::encode(&ak_name),
-        ek_public_sha256: hex::encode(Sha256::digest(&ek_bytes)),
+        Err(e @ round::Refused::Input(_)) => bail!("{}: {e}", keys_path.display()),
     };
     // The secret first, readable by its owner only: a challenge without its secret is useless,
     // a secret without its challenge harmless.
