@@ -22,6 +22,13 @@ pub struct Verified {
     pub path: Vec<String>,
 }
 
+/// Now, in seconds since the epoch: the time certificates are checked at.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Reads PEM or DER certificates (a PEM file may hold several).
 pub fn read_certificates(bytes: &[u8]) -> Result<Vec<Certificate>, Error> {
     if bytes.starts_with(b"-----BEGIN") || bytes.iter().take(64).all(|b| b.is_ascii()) {

@@ -82,6 +82,10 @@ enum Command {
         /// CA certificates (PEM or DER) the EK certificate must chain to; repeatable.
         #[arg(long)]
         ek_ca: Vec<PathBuf>,
+        /// Judge IMA-measured files against this list (`sha256sum` format) instead of the
+        /// manifest's IMA list.
+        #[arg(long)]
+        ima_allowlist: Option<PathBuf>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -381,12 +385,19 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             pubkey,
             challenge_secret,
             ek_ca,
+            ima_allowlist,
             json,
         } => cmd::verify::run(
             &evidence,
             &manifest,
             &pubkey,
-            cmd::attest::quote_check(challenge_secret.as_deref(), &ek_ca)?.as_ref(),
+            &boardproof_verify::Options {
+                quote: cmd::attest::quote_check(challenge_secret.as_deref(), &ek_ca)?,
+                ima_allowlist: ima_allowlist
+                    .as_deref()
+                    .map(cmd::verify::read_allowlist)
+                    .transpose()?,
+            },
             json,
         ),
         Command::Scan(a) => cmd::scan::run(cmd::scan::ScanOptions {

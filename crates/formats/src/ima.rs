@@ -360,3 +360,103 @@ mod tests {
         assert_eq!(parse(&zero_name).unwrap_err().field, "template name length");
     }
 }
+
+/// One line of an IMA allowlist: a file the verifier accepts, with one accepted digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowed {
+    /// `algo:hex`, as IMA's list writes file digests (`sha256:…`).
+    pub digest: String,
+    /// Absolute path as IMA records it.
+    pub path: String,
+}
+
+/// Parses an allowlist in the format `sha256sum` (or sha1sum, sha384sum, sha512sum) prints:
+/// `HEX  PATH` or `HEX *PATH`, one per line; the algorithm follows from the digest's length.
+/// Blank lines and lines starting with `#` are skipped. A path may hold spaces. A file may be
+/// listed several times with different digests (several accepted versions). Errors give the
+/// line's byte offset.
+pub fn parse_allowlist(text: &str) -> Result<Vec<Allowed>, ParseError> {
+    let mut out = Vec::new();
+    let mut offset = 0usize;
+    for raw in text.split_inclusive('\n') {
+        let at = offset;
+        offset = offset.saturating_add(raw.len());
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = |why: &'static str| ParseError {
+            offset: at,
+            field: "allowlist line",
+            kind: ErrorKind::Invalid(why),
+        };
+        let (hex_part, rest) = line
+            .split_once(' ')
+            .ok_or_else(|| bad("expected `HEX  PATH`"))?;
+        let path = rest
+            .strip_prefix(' ')
+            .or_else(|| rest.strip_prefix('*'))
+            .ok_or_else(|| bad("expected two spaces (or ` *`) between digest and path"))?;
+        let algo = match hex_part.len() {
+            40 => "sha1",
+            64 => "sha256",
+            96 => "sha384",
+            128 => "sha512",
+            _ => return Err(bad("digest is not 40, 64, 96 or 128 hex digits")),
+        };
+        if !hex_part.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad("digest is not hexadecimal"));
+        }
+        if !path.starts_with('/') {
+            return Err(bad("path is not absolute (IMA records absolute paths)"));
+        }
+        out.push(Allowed {
+            digest: format!("{algo}:{}", hex_part.to_ascii_lowercase()),
+            path: path.to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod allowlist_tests {
+    use super::*;
+
+    #[test]
+    fn sha256sum_output_parses_with_spaces_in_names_and_comments() {
+        let d = "ab".repeat(32);
+        let text = format!(
+            "# accepted\n\n{d}  /usr/bin/a b\n{} */bin/x\r\n",
+            "CD".repeat(20)
+        );
+        let list = parse_allowlist(&text).unwrap();
+        assert_eq!(
+            list,
+            vec![
+                Allowed {
+                    digest: format!("sha256:{d}"),
+                    path: "/usr/bin/a b".into()
+                },
+                Allowed {
+                    digest: format!("sha1:{}", "cd".repeat(20)),
+                    path: "/bin/x".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_lines_name_their_offset() {
+        let d = "ab".repeat(32);
+        for (text, at) in [
+            (format!("{d}  /ok\nzz /x\n"), 70),
+            (format!("{d} /no-two-spaces\n"), 0),
+            (format!("{}  /odd\n", "a".repeat(63)), 0),
+            (format!("{}  /nothex\n", "g".repeat(64)), 0),
+            (format!("{d}  relative\n"), 0),
+        ] {
+            let e = parse_allowlist(&text).unwrap_err();
+            assert_eq!(e.offset, at, "{text:?}: {e}");
+        }
+    }
+}

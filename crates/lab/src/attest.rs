@@ -86,7 +86,7 @@ pub fn serve(
                     .map_err(|e| format!("keys document: {e}"))
             })
             .and_then(|keys| {
-                round::challenge(&keys, &cas, crate::attest::now()).map_err(|e| e.to_string())
+                round::challenge(&keys, &cas, ekcert::unix_now()).map_err(|e| e.to_string())
             });
         match answer {
             Ok((challenge, secret)) => {
@@ -107,12 +107,6 @@ pub fn serve(
             }
         }
     })
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The base64 text of the first complete keys line in `buf`, skipping what comes before it.

@@ -492,9 +492,7 @@ pub fn quote_check(
     Ok(Some(boardproof_verify::QuoteCheck {
         secret: Some(secret),
         ek_cas: crate::attest::lab_cas(&lab.assets)?,
-        now: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        now: boardproof_attest::ekcert::unix_now(),
     }))
 }
 

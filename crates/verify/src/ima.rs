@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use boardproof_evidence::{FindingKind, ImaList, Severity};
+use boardproof_formats::ima::Allowed;
 
 use crate::{finding, Outcome};
 
@@ -30,6 +31,22 @@ pub(crate) fn compare(reference: &ImaList, now: &ImaList, out: &mut Outcome) {
     for (name, digest) in files(reference) {
         want.entry(name).or_default().insert(digest);
     }
+    judge(&want, now, "the reference", out);
+}
+
+/// Compares the measured files with an allowlist instead of the reference's list: every file
+/// measured must be listed, with one of its listed digests.
+pub(crate) fn compare_allowlist(allowed: &[Allowed], now: &ImaList, out: &mut Outcome) {
+    let mut want: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for a in allowed {
+        want.entry(a.path.as_str())
+            .or_default()
+            .insert(a.digest.as_str());
+    }
+    judge(&want, now, "the allowlist", out);
+}
+
+fn judge(want: &BTreeMap<&str, BTreeSet<&str>>, now: &ImaList, against: &str, out: &mut Outcome) {
     let mut seen = BTreeSet::new();
     for (name, digest) in files(now) {
         if !seen.insert((name, digest)) {
@@ -43,7 +60,10 @@ pub(crate) fn compare(reference: &ImaList, now: &ImaList, out: &mut Outcome) {
                 format!("IMA-measured file {name}"),
                 Some(digests.iter().copied().collect::<Vec<_>>().join(", ")),
                 Some(digest.to_owned()),
-                format!("{name} was measured with a digest the reference never had: its contents changed"),
+                format!(
+                    "{name} was measured with a digest {against} does not have: its contents \
+                     changed"
+                ),
             )),
             None => out.findings.push(finding(
                 FindingKind::ImaFileUnknown,
@@ -51,7 +71,7 @@ pub(crate) fn compare(reference: &ImaList, now: &ImaList, out: &mut Outcome) {
                 format!("IMA-measured file {name}"),
                 None,
                 Some(digest.to_owned()),
-                format!("{name} was measured in this boot but never in the reference's"),
+                format!("{name} was measured in this boot but {against} does not list it"),
             )),
         }
     }

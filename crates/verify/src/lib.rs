@@ -39,10 +39,31 @@ pub fn verify(reference: &Reference, ev: &Evidence) -> Outcome {
     verify_with(reference, ev, None)
 }
 
+/// What the verifier brings beyond the reference.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Check the evidence's quote with these.
+    pub quote: Option<QuoteCheck>,
+    /// Judge IMA-measured files against this allowlist instead of the reference's list.
+    pub ima_allowlist: Option<Vec<boardproof_formats::ima::Allowed>>,
+}
+
 /// Compares `ev` with `reference`, and checks its quote with `quote` when given.
 pub fn verify_with(reference: &Reference, ev: &Evidence, quote: Option<&QuoteCheck>) -> Outcome {
+    verify_opts(
+        reference,
+        ev,
+        &Options {
+            quote: quote.cloned(),
+            ima_allowlist: None,
+        },
+    )
+}
+
+/// Compares `ev` with `reference` with the verifier's `opts`.
+pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outcome {
     let mut out = Outcome::default();
-    match quote {
+    match opts.quote.as_ref() {
         Some(q) => attestation::check(ev, q, &mut out),
         None if ev.volatile.attestation.is_some() => out.notes.push(
             "the evidence carries a TPM quote that was not checked (give the challenge secret \
@@ -88,10 +109,17 @@ pub fn verify_with(reference: &Reference, ev: &Evidence, quote: Option<&QuoteChe
     // A property of the evidence alone: does its log replay to its TPM's PCRs?
     eventlog::pcrs_match_log(ev, &mut out);
     ima::pcr10_matches_list(ev, &mut out);
-    if !unseen.contains("ima") {
+    if let (Some(allowed), Some(got)) = (&opts.ima_allowlist, &ev.inventory.ima) {
+        ima::compare_allowlist(allowed, got, &mut out);
+    } else if !unseen.contains("ima") {
         if let (Some(want), Some(got)) = (&reference.inventory.ima, &ev.inventory.ima) {
             ima::compare(want, got, &mut out);
         }
+    }
+    if opts.ima_allowlist.is_some() && ev.inventory.ima.is_none() {
+        out.notes.push(
+            "an IMA allowlist was given but the evidence has no IMA list: nothing judged".into(),
+        );
     }
     // Most severe first; the full order makes equal inputs give byte-equal reports.
     out.findings

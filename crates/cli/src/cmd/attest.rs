@@ -51,13 +51,6 @@ pub fn read_cas(files: &[PathBuf]) -> anyhow::Result<Vec<ekcert::Certificate>> {
     Ok(out)
 }
 
-/// Seconds since the epoch.
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn to_json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(v)? + "\n")
 }
@@ -107,7 +100,7 @@ pub fn challenge(
         );
     }
     let cas = read_cas(ek_ca)?;
-    let (challenge, kept) = match round::challenge(&k, &cas, now()) {
+    let (challenge, kept) = match round::challenge(&k, &cas, ekcert::unix_now()) {
         Ok(v) => v,
         Err(round::Refused::Untrusted(why)) => {
             eprintln!("boardproof: {}: refused: {why}", keys_path.display());
@@ -169,6 +162,6 @@ pub fn quote_check(
     Ok(Some(boardproof_verify::QuoteCheck {
         secret,
         ek_cas: read_cas(ek_ca)?,
-        now: now(),
+        now: ekcert::unix_now(),
     }))
 }

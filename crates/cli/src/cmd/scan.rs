@@ -66,7 +66,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
 
     let manifest_report = manifest
         .as_ref()
-        .map(|(m, path)| super::verify::against_manifest(m, path, &ev, None));
+        .map(|(m, path)| super::verify::against_manifest(m, path, &ev, &Default::default()));
     let baseline_report = baseline.as_ref().map(|b| {
         boardproof_verify::report(
             boardproof_verify::verify(&b.reference, &ev),

@@ -16,14 +16,22 @@ pub fn open_manifest(path: &Path, pubkey: &Path) -> anyhow::Result<Manifest> {
     manifest::open(&bytes, &vk).with_context(|| format!("{}", path.display()))
 }
 
+/// Reads an IMA allowlist (`sha256sum` format), naming the file and byte offset of a bad line.
+pub fn read_allowlist(path: &Path) -> anyhow::Result<Vec<boardproof_formats::ima::Allowed>> {
+    let bytes = boardproof_collect::read_capped(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("{}: not UTF-8 text", path.display()))?;
+    boardproof_formats::ima::parse_allowlist(text).with_context(|| format!("{}", path.display()))
+}
+
 /// Verifies evidence against a manifest and returns the report.
 pub fn against_manifest(
     m: &Manifest,
     path: &Path,
     ev: &boardproof_evidence::Evidence,
-    quote: Option<&boardproof_verify::QuoteCheck>,
+    opts: &boardproof_verify::Options,
 ) -> boardproof_evidence::Report {
-    let mut outcome = boardproof_verify::verify_with(&m.reference, ev, quote);
+    let mut outcome = boardproof_verify::verify_opts(&m.reference, ev, opts);
     let here = HostIdentity::of(ev);
     // Hardware identity, not the machine-id: a factory manifest is made under another OS
     // install. A real difference also shows as platform-changed findings.
@@ -53,12 +61,12 @@ pub fn run(
     evidence: &Path,
     manifest_path: &Path,
     pubkey: &Path,
-    quote: Option<&boardproof_verify::QuoteCheck>,
+    opts: &boardproof_verify::Options,
     json: bool,
 ) -> anyhow::Result<Outcome> {
     let m = open_manifest(manifest_path, pubkey)?;
     let ev = super::read_evidence(evidence)?;
-    let report = against_manifest(&m, manifest_path, &ev, quote);
+    let report = against_manifest(&m, manifest_path, &ev, opts);
     if json {
         output::print(&output::json(&report)?)?;
     } else {

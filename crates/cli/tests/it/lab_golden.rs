@@ -291,3 +291,97 @@ fn binary_ima_list_decodes_to_the_kernels_ascii_list() {
         );
     }
 }
+
+/// `verify --ima-allowlist`: the lab's real IMA list judged against an allowlist in
+/// sha256sum format instead of the manifest's list. All files listed: verified; a file left
+/// out: ima-file-unknown; a file with another digest: ima-file-changed; a malformed line: exit 2
+/// naming the file and the line's offset.
+#[test]
+fn ima_allowlist_judges_every_measured_file() {
+    let work = tempfile::tempdir().unwrap();
+    let ev_path = work.path().join("evidence.json");
+    std::fs::copy(golden().join("evidence.json"), &ev_path).unwrap();
+    let keys = crate::e2e::keys();
+    let manifest = crate::e2e::manifest_for(&ev_path, &keys);
+    let files: Vec<(String, String)> = evidence()["ima"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let name = e["name"].as_str()?;
+            let digest = e["digest"].as_str()?.strip_prefix("sha256:")?;
+            (name != "boot_aggregate").then(|| (digest.to_owned(), name.to_owned()))
+        })
+        .collect();
+    assert!(
+        files.iter().any(|(_, n)| n == "/mnt/data/bin/lab-check"),
+        "{files:?}"
+    );
+    let verify = |lines: &[String]| {
+        let list = work.path().join("allow.txt");
+        std::fs::write(&list, lines.join("\n") + "\n").unwrap();
+        let o = crate::util::run(&[
+            "verify",
+            ev_path.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--pubkey",
+            &keys.public,
+            "--ima-allowlist",
+            list.to_str().unwrap(),
+            "--json",
+        ]);
+        let found: Vec<(String, String)> = serde_json::from_slice::<Value>(&o.stdout)
+            .map(|r| {
+                r["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| {
+                        (
+                            f["kind"].as_str().unwrap().to_owned(),
+                            f["subject"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        (crate::util::code(&o), found, crate::util::stderr(&o))
+    };
+    let all: Vec<String> = files.iter().map(|(d, n)| format!("{d}  {n}")).collect();
+    assert_eq!(verify(&all).0, 0);
+    let without: Vec<String> = all
+        .iter()
+        .filter(|l| !l.ends_with("  /mnt/data/bin/lab-check"))
+        .cloned()
+        .collect();
+    let (rc, found, _) = verify(&without);
+    assert_eq!(rc, 1);
+    assert_eq!(
+        found,
+        vec![(
+            "ima-file-unknown".to_owned(),
+            "IMA-measured file /mnt/data/bin/lab-check".to_owned()
+        )]
+    );
+    let mut changed = without.clone();
+    changed.push(format!("{}  /mnt/data/bin/lab-check", "00".repeat(32)));
+    let (rc, found, _) = verify(&changed);
+    assert_eq!(rc, 1);
+    assert_eq!(
+        found,
+        vec![(
+            "ima-file-changed".to_owned(),
+            "IMA-measured file /mnt/data/bin/lab-check".to_owned()
+        )]
+    );
+    let mut bad = all.clone();
+    bad.insert(1, "not a digest line".into());
+    let (rc, _, err) = verify(&bad);
+    assert_eq!(rc, 2);
+    let first_len = all[0].len() + 1;
+    assert!(
+        err.contains("allow.txt") && err.contains(&format!("offset {first_len:#x}")),
+        "{err}"
+    );
+}
