@@ -17,6 +17,8 @@ use crate::{Error, Progress};
 pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 /// The variable store template.
 pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+/// Debian's variable store with the Microsoft Secure Boot keys enrolled (PK, KEK, db, dbx).
+pub const OVMF_VARS_MS: &str = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";
 /// busybox-static's binary.
 pub const BUSYBOX: &str = "/bin/busybox";
 /// The environment variable that pins the kernel package (default: what linux-image-amd64

@@ -154,7 +154,8 @@ fn boot_in(
         "qemu-system-x86",
     )?;
     let vars = dir.join("OVMF_VARS.fd");
-    std::fs::copy(&assets.ovmf_vars, &vars).map_err(Error::io(&vars))?;
+    let vars_from = machine.firmware_vars.as_ref().unwrap_or(&assets.ovmf_vars);
+    std::fs::copy(vars_from, &vars).map_err(Error::io(&vars))?;
     let mut disks = Vec::new();
     for (i, d) in machine.disks.iter().enumerate() {
         let copy = dir.join(format!("disk{i}.img"));

@@ -21,6 +21,7 @@ pub mod matrix;
 pub mod ovmf;
 pub mod scenario;
 pub mod transfer;
+pub mod vars;
 
 use std::path::PathBuf;
 

@@ -51,6 +51,8 @@ pub struct Machine {
     pub firmware_code: PathBuf,
     /// Guest memory.
     pub memory_mib: u32,
+    /// Variable store image instead of Debian's empty one (a Secure Boot scenario).
+    pub firmware_vars: Option<PathBuf>,
     /// Kernel image instead of the cached Debian kernel (a changed-kernel scenario).
     pub kernel: Option<PathBuf>,
     /// A provisioned TPM state folder, copied for each boot so every boot of the lab has the
@@ -97,6 +99,7 @@ impl Machine {
             acpi_tables: Vec::new(),
             firmware_code: firmware_code.to_owned(),
             memory_mib: 1024,
+            firmware_vars: None,
             kernel: None,
             tpm_state: None,
         }

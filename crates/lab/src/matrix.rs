@@ -44,6 +44,8 @@ pub struct Lab {
     /// The server's TPM, provisioned once (EK and platform certificates from the lab CA) and
     /// copied for every boot: one server, one TPM.
     pub tpm_state: PathBuf,
+    /// The variable store with a Secure Boot `db` (the Secure Boot scenario).
+    pub db_vars: Option<PathBuf>,
     /// The kernel with bytes appended (the changed-kernel scenario).
     pub changed_kernel: Option<PathBuf>,
     /// The reference boot's quote, which the replayed-quote scenario sends again.
@@ -139,6 +141,18 @@ impl Lab {
         } else {
             None
         };
+        let db_vars = if wants(|c| matches!(c, Change::SecureBootDb)) {
+            let v = d.join("OVMF_VARS-db.fd");
+            crate::vars::with_variable(
+                &assets.ovmf_vars,
+                Path::new(crate::assets::OVMF_VARS_MS),
+                "db",
+                &v,
+            )?;
+            Some(v)
+        } else {
+            None
+        };
         let patched_firmware = if wants(|c| matches!(c, Change::FirmwareDxe)) {
             progress.step("patching one OVMF DXE module (LZMA recompression)");
             Some(patched_ovmf(&assets, PATCHED_MODULE)?)
@@ -157,6 +171,7 @@ impl Lab {
             patched_firmware,
             tamper_offset: std::sync::OnceLock::new(),
             tpm_state,
+            db_vars,
             changed_kernel,
             reference_attestation: std::sync::OnceLock::new(),
         })
@@ -206,6 +221,13 @@ impl Lab {
                     "-fw_cfg".to_owned(),
                     format!("name=opt/boardproof/flip-eventlog,string={at}"),
                 ]);
+            }
+            Change::SecureBootDb => {
+                m.firmware_vars = Some(
+                    self.db_vars
+                        .clone()
+                        .ok_or_else(|| missing("the variable store with db"))?,
+                )
             }
             Change::KernelAppended => {
                 m.kernel = Some(

@@ -73,6 +73,8 @@ pub enum Change {
     TamperedLog,
     /// Bytes appended to the kernel image the firmware loads.
     KernelAppended,
+    /// A Secure Boot signature database (`db`) in the variable store.
+    SecureBootDb,
     /// The reference boot's quote sent again in answer to a new challenge.
     ReplayedQuote,
 }
@@ -302,6 +304,18 @@ pub const CATALOGUE: &[Scenario] = &[
               the quote still matches the log, which is honest",
     },
     Scenario {
+        name: "secureboot-db-changed",
+        title: "Secure Boot variable changed (db: Microsoft's certificates enrolled)",
+        change: Change::SecureBootDb,
+        expect: &[e(
+            "eventlog-event-changed",
+            &["PCR 7", "EV_EFI_VARIABLE_DRIVER_CONFIG", "db"],
+        )],
+        why: "the firmware measures each Secure Boot variable into PCR 7; the store now holds \
+              the db of Debian's Microsoft-enrolled image (and no PK, so nothing is enforced \
+              and the same kernel boots): exactly the db event changes",
+    },
+    Scenario {
         name: "quote-replayed",
         title: "the reference boot's quote sent again for a new challenge",
         change: Change::ReplayedQuote,
@@ -364,6 +378,7 @@ impl Scenario {
             | Change::FirmwareDxe
             | Change::TamperedLog
             | Change::KernelAppended
+            | Change::SecureBootDb
             | Change::ReplayedQuote => {}
         }
         Ok(())
