@@ -258,7 +258,7 @@ struct CollectArgs {
     probe_i2c: bool,
 
     /// Answer a verifier's challenge (`attest challenge`): the evidence then carries a TPM
-    /// quote over the challenge's secret, PCRs 0-9, SHA-256 bank.
+    /// quote over the challenge's secret: PCRs 0-9 (and 10 when IMA keeps a list), SHA-256.
     #[arg(long)]
     challenge: Option<PathBuf>,
     /// The TPM: the kernel's resource manager device, or a Unix socket speaking raw TPM

@@ -183,7 +183,7 @@ impl<T: Transport> Tpm<T> {
     }
 
     /// Answers a verifier's challenge: recovers its secret with the EK for the AK, and quotes
-    /// PCRs 0-9 of `bank` with the secret as qualifying data.
+    /// `pcrs` of `bank` with the secret as qualifying data.
     pub fn answer(
         &mut self,
         keys: &Keys,
@@ -191,6 +191,7 @@ impl<T: Transport> Tpm<T> {
         credential_blob: &[u8],
         encrypted_secret: &[u8],
         bank: u16,
+        pcrs: &[u32],
     ) -> Result<Quote, TpmError> {
         let ours = boardproof_formats::tpm2::Public::parse_2b(&keys.ak.public)
             .ok()
@@ -213,7 +214,7 @@ impl<T: Transport> Tpm<T> {
             &secret,
             &[PcrSelection {
                 alg: bank,
-                pcrs: (0..10).collect(),
+                pcrs: pcrs.to_vec(),
             }],
         )
     }

@@ -165,14 +165,17 @@ fn pcr_digest(ev: &Evidence, attest: &boardproof_formats::tpm2::Attest, out: &mu
             .push("quoted PCRs not checked against an event log: the evidence has none".into());
         return;
     };
-    let mut values: Vec<Vec<u8>> = Vec::new();
+    // Per selected PCR, the values it may hold: one for boot PCRs (the log's replay), every
+    // prefix replay of the IMA list for PCR 10 (the list is read after the quote).
+    let mut choices: Vec<Vec<Vec<u8>>> = Vec::new();
     let mut shown = Vec::new();
     for sel in &attest.selection {
         let alg = algorithm_name(sel.alg);
         let size = boardproof_formats::eventlog::hash(sel.alg, &[]).map_or(0, |h| h.len());
-        if sel.pcrs.iter().any(|p| *p > 9) {
+        if sel.pcrs.iter().any(|p| *p > 10) {
             out.notes.push(format!(
-                "quoted PCRs {:?} ({alg}) include run-time PCRs: the PCR digest was not checked",
+                "quoted PCRs {:?} ({alg}) include run-time PCRs other than 10: the PCR digest \
+                 was not checked",
                 sel.pcrs
             ));
             return;
@@ -185,10 +188,29 @@ fn pcr_digest(ev: &Evidence, attest: &boardproof_formats::tpm2::Attest, out: &mu
             return;
         };
         for p in &sel.pcrs {
+            if *p == 10 {
+                let Some(list) = &ev.inventory.ima else {
+                    out.notes.push(
+                        "the quote covers PCR 10 but the evidence has no IMA list: the quoted \
+                         PCR digest was not checked"
+                            .into(),
+                    );
+                    return;
+                };
+                let Some(values) = crate::ima::pcr10_values(list, &alg, sel.alg, size) else {
+                    out.notes.push(format!(
+                        "the IMA list lacks {alg} template digests: the quoted PCR digest \
+                         (which covers PCR 10) was not checked"
+                    ));
+                    return;
+                };
+                choices.push(values);
+                continue;
+            }
             let v = replayed.get(p).cloned().unwrap_or_else(|| {
                 boardproof_formats::eventlog::initial_value(*p, size, log.startup_locality)
             });
-            values.push(v);
+            choices.push(vec![v]);
         }
         shown.push(format!("{alg} {:?}", sel.pcrs));
     }
@@ -200,20 +222,146 @@ fn pcr_digest(ev: &Evidence, attest: &boardproof_formats::tpm2::Attest, out: &mu
         64 => boardproof_formats::eventlog::ALG_SHA512,
         _ => boardproof_formats::eventlog::ALG_SHA256,
     };
-    let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
-    let want = quote::pcr_digest(alg, &refs).unwrap_or_default();
+    // Only PCR 10 has several candidates; try each (in list order) until one matches.
+    let multi = choices.iter().position(|c| c.len() > 1);
+    let candidates = multi.map_or(1, |i| choices.get(i).map_or(1, Vec::len));
+    let mut want = Vec::new();
+    for k in 0..candidates {
+        let refs: Vec<&[u8]> = choices
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let pick = if Some(i) == multi { k } else { 0 };
+                c.get(pick).map(Vec::as_slice)
+            })
+            .collect();
+        want = quote::pcr_digest(alg, &refs).unwrap_or_default();
+        if want == attest.pcr_digest {
+            return;
+        }
+    }
     if want != attest.pcr_digest {
         out.findings.push(finding(
             FindingKind::PcrMismatch,
             Severity::Critical,
             format!("quoted PCRs {}", shown.join(", ")),
-            Some(format!("{} (the event log replayed)", hex::encode(&want))),
+            Some(format!(
+                "{} (the event log{} replayed)",
+                hex::encode(&want),
+                if multi.is_some() { " and IMA list" } else { "" }
+            )),
             Some(format!(
                 "{} (signed by the TPM)",
                 hex::encode(&attest.pcr_digest)
             )),
-            "the event log does not replay to the PCRs the TPM signed: the log was altered, or \
-             the TPM was extended outside it",
+            "the event log (and, for PCR 10, the IMA list) does not replay to the PCRs the TPM \
+             signed: a log was altered, or the TPM was extended outside it",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use boardproof_attest::testkey::TestKey;
+    use boardproof_evidence::{EventLogDigest, ImaList, ImaMeasurement, Tpm, EVIDENCE_SCHEMA};
+    use boardproof_formats::eventlog::{extend, ALG_SHA256};
+    use boardproof_formats::tpm2::PcrSelection;
+
+    /// Evidence with an empty event log (PCRs 0-9 at their start values), an IMA list of two
+    /// entries, and a quote by a software AK over PCRs 0-10 whose PCR 10 is `pcr10`.
+    fn evidence(pcr10: &[u8], ima: bool) -> Evidence {
+        let key = TestKey::new(3);
+        let mut values: Vec<Vec<u8>> = (0..10).map(|_| vec![0u8; 32]).collect();
+        values.push(pcr10.to_vec());
+        let refs: Vec<&[u8]> = values.iter().map(Vec::as_slice).collect();
+        let digest = quote::pcr_digest(ALG_SHA256, &refs).unwrap();
+        let sel = [PcrSelection {
+            alg: ALG_SHA256,
+            pcrs: (0..11).collect(),
+        }];
+        let (attest, sig) = key.quote(b"nonce", &sel, &digest);
+        let mut ev = Evidence {
+            schema: EVIDENCE_SCHEMA.into(),
+            host: Default::default(),
+            inventory: Default::default(),
+            sources: Vec::new(),
+            volatile: Default::default(),
+        };
+        ev.inventory.tpm = Some(Tpm {
+            device: "tpm0".into(),
+            version_major: None,
+            event_log: Some(EventLogDigest {
+                path: "log".into(),
+                size: 0,
+                sha256: String::new(),
+                events: Vec::new(),
+                startup_locality: None,
+            }),
+        });
+        if ima {
+            ev.inventory.ima = Some(ImaList {
+                path: "ima".into(),
+                entries: [[1u8; 32], [2u8; 32]]
+                    .iter()
+                    .map(|d| ImaMeasurement {
+                        pcr: 10,
+                        template: "ima-ng".into(),
+                        digest: None,
+                        name: None,
+                        signed: false,
+                        template_digests: [("sha256".to_owned(), hex::encode(d))].into(),
+                    })
+                    .collect(),
+            });
+        }
+        ev.volatile.attestation = Some(Attestation {
+            ek_public: String::new(),
+            ek_certificate: None,
+            ak_public: hex::encode(key.public()),
+            quote: hex::encode(attest),
+            signature: hex::encode(sig),
+        });
+        ev
+    }
+
+    fn run(ev: &Evidence) -> Outcome {
+        let mut out = Outcome::default();
+        pcr_digest(
+            ev,
+            &quote::verify(
+                &quote::attestation_key(
+                    &hex::decode(&ev.volatile.attestation.as_ref().unwrap().ak_public).unwrap(),
+                )
+                .unwrap(),
+                &hex::decode(&ev.volatile.attestation.as_ref().unwrap().quote).unwrap(),
+                &hex::decode(&ev.volatile.attestation.as_ref().unwrap().signature).unwrap(),
+            )
+            .unwrap(),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn quoted_pcr10_must_equal_a_prefix_of_the_ima_list() {
+        let one = extend(ALG_SHA256, &[0; 32], &[1; 32]).unwrap();
+        let two = extend(ALG_SHA256, &one, &[2; 32]).unwrap();
+        // The quote saw one entry, the list read afterwards has two: fine. Both, or none: fine.
+        for pcr10 in [&one, &two, &vec![0u8; 32]] {
+            let out = run(&evidence(pcr10, true));
+            assert!(out.findings.is_empty() && out.notes.is_empty(), "{out:?}");
+        }
+        // A value no prefix gives (an entry removed from the list, or PCR 10 extended outside
+        // IMA): pcr-mismatch.
+        let other = extend(ALG_SHA256, &[0; 32], &[2; 32]).unwrap();
+        let out = run(&evidence(&other, true));
+        assert_eq!(out.findings.len(), 1, "{out:?}");
+        assert_eq!(out.findings[0].kind, FindingKind::PcrMismatch);
+        assert!(out.findings[0].subject.contains("sha256"), "{out:?}");
+        // No IMA list: not checked, and the note says so.
+        let out = run(&evidence(&one, false));
+        assert!(out.findings.is_empty());
+        assert!(out.notes[0].contains("no IMA list"), "{out:?}");
     }
 }

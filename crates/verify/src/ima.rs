@@ -82,7 +82,7 @@ fn judge(want: &BTreeMap<&str, BTreeSet<&str>>, now: &ImaList, against: &str, ou
 /// replay of some prefix of the list. No prefix matching means an entry was removed or
 /// altered (a rootkit hiding what ran), or PCR 10 was extended outside IMA.
 pub(crate) fn pcr10_matches_list(ev: &boardproof_evidence::Evidence, out: &mut Outcome) {
-    use boardproof_formats::eventlog::{algorithm_id, extend};
+    use boardproof_formats::eventlog::algorithm_id;
     let Some(list) = &ev.inventory.ima else {
         return;
     };
@@ -90,52 +90,53 @@ pub(crate) fn pcr10_matches_list(ev: &boardproof_evidence::Evidence, out: &mut O
         let (Some(pcr10), Some(id)) = (read.get(&10), algorithm_id(alg)) else {
             continue;
         };
-        let size = pcr10.len() / 2;
-        let mut value = vec![0u8; size];
-        let mut matched = hex::encode(&value) == *pcr10;
-        let mut complete = true;
-        for e in &list.entries {
-            let violation = e
-                .template_digests
-                .get("sha1")
-                .is_some_and(|d| d.bytes().all(|c| c == b'0'));
-            let digest = if violation {
-                Some(vec![0xff; size])
-            } else {
-                e.template_digests
-                    .get(alg)
-                    .and_then(|d| hex::decode(d).ok())
-            };
-            match digest.and_then(|d| extend(id, &value, &d)) {
-                Some(v) => value = v,
-                None => {
-                    complete = false;
-                    break;
-                }
-            }
-            if hex::encode(&value) == *pcr10 {
-                matched = true;
-                break;
-            }
-        }
-        if !complete {
+        let Some(values) = pcr10_values(list, alg, id, pcr10.len() / 2) else {
             out.notes.push(format!(
                 "IMA list not checked against PCR 10 ({alg}): entries lack {alg} template digests"
             ));
             continue;
-        }
-        if !matched {
+        };
+        if !values.iter().any(|v| hex::encode(v) == *pcr10) {
+            let last = values.last().map(hex::encode).unwrap_or_default();
             out.findings.push(finding(
                 FindingKind::PcrMismatch,
                 Severity::Critical,
                 format!("PCR 10 ({alg})"),
-                Some(format!("{} (the IMA list replayed)", hex::encode(&value))),
+                Some(format!("{last} (the IMA list replayed)")),
                 Some(format!("{pcr10} (read from the TPM)")),
                 "the IMA measurement list does not replay to the PCR 10 the TPM reports: an \
                  entry was removed or altered, or PCR 10 was extended outside IMA",
             ));
         }
     }
+}
+
+/// Every value PCR 10 of bank `alg` (`id`, `size` bytes) takes while the list is replayed:
+/// its start value, then one per entry. The list is read after the PCR (or quote), so the PCR
+/// must equal one of them. `None` when an entry lacks a digest of the bank.
+pub(crate) fn pcr10_values(
+    list: &ImaList,
+    alg: &str,
+    id: u16,
+    size: usize,
+) -> Option<Vec<Vec<u8>>> {
+    use boardproof_formats::eventlog::extend;
+    let mut value = vec![0u8; size];
+    let mut out = vec![value.clone()];
+    for e in &list.entries {
+        let violation = e
+            .template_digests
+            .get("sha1")
+            .is_some_and(|d| d.bytes().all(|c| c == b'0'));
+        let digest = if violation {
+            vec![0xff; size]
+        } else {
+            hex::decode(e.template_digests.get(alg)?).ok()?
+        };
+        value = extend(id, &value, &digest)?;
+        out.push(value.clone());
+    }
+    Some(out)
 }
 
 #[cfg(test)]

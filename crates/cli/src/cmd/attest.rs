@@ -120,8 +120,13 @@ pub fn challenge(
     Ok(Outcome::Clean)
 }
 
-/// Answers a challenge with this TPM: the quote `collect --challenge` puts in the evidence.
-pub fn answer(tpm_path: &Path, challenge_path: &Path) -> anyhow::Result<Attestation> {
+/// Answers a challenge with this TPM: the quote `collect --challenge` puts in the evidence,
+/// over PCRs 0-9 and, when the kernel keeps an IMA list (`with_ima`), PCR 10.
+pub fn answer(
+    tpm_path: &Path,
+    challenge_path: &Path,
+    with_ima: bool,
+) -> anyhow::Result<Attestation> {
     let c: AttestationChallenge = read_json(challenge_path, "attestation challenge")?;
     check_schema(challenge_path, &c.schema, ATTEST_CHALLENGE_SCHEMA)?;
     let ak_name = unhex(challenge_path, "ak_name", &c.ak_name)?;
@@ -130,7 +135,12 @@ pub fn answer(tpm_path: &Path, challenge_path: &Path) -> anyhow::Result<Attestat
     let ctx = || format!("TPM {}", tpm_path.display());
     let mut tpm = tpm2::open(tpm_path).with_context(ctx)?;
     let k = tpm.keys().with_context(ctx)?;
-    let q = tpm.answer(&k, &ak_name, &blob, &enc, ALG_SHA256);
+    let pcrs: Vec<u32> = if with_ima {
+        (0..11).collect()
+    } else {
+        (0..10).collect()
+    };
+    let q = tpm.answer(&k, &ak_name, &blob, &enc, ALG_SHA256, &pcrs);
     let _ = tpm.flush(k.ak.handle);
     let _ = tpm.flush(k.ek.handle);
     let q = q.with_context(|| format!("{}", challenge_path.display()))?;

@@ -23,7 +23,12 @@ pub fn run(
     // The quote first: the event log and IMA list read afterwards hold at least what it
     // covers. A challenge that cannot be answered stops here, with nothing written.
     let attestation = match challenge {
-        Some((tpm, file)) => Some(super::attest::answer(tpm, file)?),
+        Some((tpm, file)) => Some(super::attest::answer(
+            tpm,
+            file,
+            root.join("sys/kernel/security/ima/binary_runtime_measurements")
+                .exists(),
+        )?),
         None => None,
     };
     let mut ev = collect(&opts, &mut output::source_progress());
