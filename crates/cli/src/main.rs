@@ -86,6 +86,11 @@ enum Command {
         /// manifest's IMA list.
         #[arg(long)]
         ima_allowlist: Option<PathBuf>,
+        /// A measured-boot change you expect (`pcr=4,type=EV_EFI_BOOT_SERVICES_APPLICATION,
+        /// text=grubx64.efi`; any subset, text last): matching eventlog-event-changed findings
+        /// become notes naming the declaration. Repeatable. See docs/verify.md.
+        #[arg(long)]
+        expect_change: Vec<String>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -386,6 +391,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             challenge_secret,
             ek_ca,
             ima_allowlist,
+            expect_change,
             json,
         } => cmd::verify::run(
             &evidence,
@@ -397,6 +403,13 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     .as_deref()
                     .map(cmd::verify::read_allowlist)
                     .transpose()?,
+                expected_changes: expect_change
+                    .iter()
+                    .map(|s| {
+                        boardproof_verify::ExpectedChange::parse(s)
+                            .map_err(|e| anyhow::anyhow!("--expect-change {e}"))
+                    })
+                    .collect::<anyhow::Result<_>>()?,
             },
             json,
         ),

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 mod attestation;
+mod churn;
 mod components;
 mod eventlog;
 mod ima;
@@ -22,6 +23,7 @@ use boardproof_evidence::{
 };
 
 pub use attestation::QuoteCheck;
+pub use churn::ExpectedChange;
 pub use components::match_components;
 
 /// Everything verify found.
@@ -46,6 +48,8 @@ pub struct Options {
     pub quote: Option<QuoteCheck>,
     /// Judge IMA-measured files against this allowlist instead of the reference's list.
     pub ima_allowlist: Option<Vec<boardproof_formats::ima::Allowed>>,
+    /// Measured-boot changes the verifier expects: reported as notes, not findings.
+    pub expected_changes: Vec<ExpectedChange>,
 }
 
 /// Compares `ev` with `reference`, and checks its quote with `quote` when given.
@@ -55,7 +59,7 @@ pub fn verify_with(reference: &Reference, ev: &Evidence, quote: Option<&QuoteChe
         ev,
         &Options {
             quote: quote.cloned(),
-            ima_allowlist: None,
+            ..Options::default()
         },
     )
 }
@@ -121,6 +125,7 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
             "an IMA allowlist was given but the evidence has no IMA list: nothing judged".into(),
         );
     }
+    churn::apply(&opts.expected_changes, &mut out);
     // Most severe first; the full order makes equal inputs give byte-equal reports.
     out.findings
         .sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.cmp(b)));

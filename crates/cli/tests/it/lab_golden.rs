@@ -385,3 +385,66 @@ fn ima_allowlist_judges_every_measured_file() {
         "{err}"
     );
 }
+
+/// `verify --expect-change`: a changed PCR 4 event declared as expected becomes a note naming
+/// the declaration; the pcr-mismatch the same edit causes (the log no longer replays to the
+/// TPM's PCR 4) cannot be declared away; a malformed declaration is exit 2.
+#[test]
+fn declared_boot_changes_are_notes_and_pcr_mismatch_stays() {
+    let work = tempfile::tempdir().unwrap();
+    let clean = work.path().join("clean.json");
+    std::fs::copy(golden().join("evidence.json"), &clean).unwrap();
+    let keys = crate::e2e::keys();
+    let manifest = crate::e2e::manifest_for(&clean, &keys);
+    let mut ev = evidence();
+    let events = ev["tpm"]["event_log"]["events"].as_array_mut().unwrap();
+    let e = events
+        .iter_mut()
+        .find(|e| e["pcr"] == 4 && e["type"] == "EV_EFI_BOOT_SERVICES_APPLICATION")
+        .unwrap();
+    e["digests"]["sha256"] = "11".repeat(32).into();
+    let edited = work.path().join("edited.json");
+    std::fs::write(&edited, ev.to_string()).unwrap();
+    let verify = |extra: &[&str]| {
+        let mut a = vec![
+            "verify",
+            edited.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+            "--pubkey",
+            &keys.public,
+            "--json",
+        ];
+        a.extend_from_slice(extra);
+        let o = crate::util::run(&a);
+        let r: Value = serde_json::from_slice(&o.stdout).unwrap_or(Value::Null);
+        (crate::util::code(&o), r, crate::util::stderr(&o))
+    };
+    let (rc, r, _) = verify(&[]);
+    assert_eq!(rc, 1);
+    let kinds = |r: &Value| -> Vec<String> {
+        let mut k: Vec<String> = r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_owned())
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(kinds(&r), ["eventlog-event-changed", "pcr-mismatch"]);
+    let (rc, r, _) = verify(&[
+        "--expect-change",
+        "pcr=4,type=EV_EFI_BOOT_SERVICES_APPLICATION",
+    ]);
+    assert_eq!(rc, 1);
+    assert_eq!(kinds(&r), ["pcr-mismatch"]);
+    let notes = r["notes"].to_string();
+    assert!(
+        notes.contains("expected change (declared pcr=4,type=EV_EFI_BOOT_SERVICES_APPLICATION)"),
+        "{notes}"
+    );
+    let (rc, _, err) = verify(&["--expect-change", "pcr=four"]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("pcr=four"), "{err}");
+}
