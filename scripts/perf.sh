@@ -3,7 +3,8 @@
 # tools in the same run. Prints markdown; paste it into docs/performance.md with the date and
 # the machine.
 #
-#   scripts/perf.sh            # all of it (about 5 minutes on 2 cores)
+#   scripts/perf.sh            # all of it (about 8 minutes on 2 cores)
+#   scripts/perf.sh attest     # only the event log and quote figures
 #
 # Needs hyperfine, dmidecode, pciutils and usbutils (scripts/install-test-deps.sh).
 set -euo pipefail
@@ -25,6 +26,43 @@ echo
 echo "- $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "- $(uname -sr); $(dmidecode --version 2>/dev/null | sed 's/^/dmidecode /'), $(lspci --version), $(lsusb --version 2>&1 | head -1), $(hyperfine --version)"
 echo
+
+section=${1:-all}
+if [ "$section" = attest ] || [ "$section" = all ]; then
+echo "## eventlog replay vs tpm2_eventlog (whole process, output to /dev/null)"
+echo
+echo "| file | bytes | boardproof mean ± σ | tpm2_eventlog mean ± σ | tpm2_eventlog / boardproof |"
+echo "|---|---:|---:|---:|---:|"
+for f in testdata/lab/golden/eventlog.bin ../shared/testdata/eventlog/tpm2tools-event-arch-linux.bin \
+         ../shared/testdata/eventlog/goattest-ubuntu_2104_shielded_vm_no_secure_boot_eventlog.bin \
+         ../shared/testdata/eventlog/gotpmtools-arch-linux-workstation.bin; do
+  name=$(basename "$f")
+  hyperfine -N --warmup 20 --min-runs 200 --ignore-failure --export-json "$out/$name.json" \
+    "$bp eventlog replay $f" "tpm2_eventlog $f" >/dev/null 2>&1
+  python3 - "$out/$name.json" "$name" "$(stat -c %s "$f")" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+us = lambda x: f"{x * 1e6:.0f} µs"
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {us(r[0]['mean'])} ± {us(r[0]['stddev'])} | "
+      f"{us(r[1]['mean'])} ± {us(r[1]['stddev'])} | {r[1]['mean'] / r[0]['mean']:.1f} |")
+EOF
+done
+echo
+echo "## criterion: event log parse+replay, SHA-256 extends alone, quote verification"
+echo
+cargo bench --locked -q -p boardproof-formats --bench eventlog -- --noplot 2>/dev/null \
+  | grep -E "^eventlog/|time:|thrpt:" || true
+cargo bench --locked -q -p boardproof-attest --features test-util --bench quote -- --noplot 2>/dev/null \
+  | grep -E "^quote/|time:|thrpt:" || true
+echo
+echo "## openssl speed (one core), same machine, same run"
+echo
+openssl version
+openssl speed -seconds 5 -bytes 64 sha256 2>/dev/null | tail -2
+openssl speed -seconds 5 ecdsap256 2>/dev/null | tail -2
+echo
+[ "$section" = attest ] && exit 0
+fi
 
 echo "## smbios decode vs dmidecode --from-dump (whole process, output to /dev/null)"
 echo

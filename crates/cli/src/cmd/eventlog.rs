@@ -51,10 +51,9 @@ struct Replayed {
     errors: BTreeMap<String, String>,
 }
 
-/// Reads and parses a log, naming the file (and the offset) in any error.
-pub fn read(path: &Path) -> anyhow::Result<EventLog> {
-    let bytes = read_capped(path)?;
-    eventlog::parse(&bytes).with_context(|| format!("{}", path.display()))
+/// Parses a log read from `path`, naming the file (and the offset) in any error.
+pub fn parse<'a>(path: &Path, bytes: &'a [u8]) -> anyhow::Result<EventLog<'a>> {
+    eventlog::parse(bytes).with_context(|| format!("{}", path.display()))
 }
 
 fn format_name(f: Format) -> &'static str {
@@ -65,7 +64,8 @@ fn format_name(f: Format) -> &'static str {
 }
 
 pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
-    let log = read(path)?;
+    let bytes = read_capped(path)?;
+    let log = parse(path, &bytes)?;
     let events: Vec<ShownEvent> = log
         .events
         .iter()
@@ -152,7 +152,8 @@ pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
 }
 
 pub fn replay(path: &Path, json: bool) -> anyhow::Result<Outcome> {
-    let log = read(path)?;
+    let bytes = read_capped(path)?;
+    let log = parse(path, &bytes)?;
     let banks = eventlog::replay(&log).with_context(|| format!("{}", path.display()))?;
     let v = Replayed {
         schema: "boardproof.eventlog-replay/v1",

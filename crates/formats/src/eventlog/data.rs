@@ -149,8 +149,8 @@ fn handoff(d: &[u8], with_description: bool) -> Option<EventData> {
     })
 }
 
-fn decode(e: &Event) -> Option<EventData> {
-    let d = e.data.as_slice();
+fn decode(e: &Event<'_>) -> Option<EventData> {
+    let d = e.data;
     Some(match e.event_type {
         EV_NO_ACTION => {
             let sig = d
@@ -210,7 +210,7 @@ fn decode(e: &Event) -> Option<EventData> {
 }
 
 /// Decodes an event's data; data that does not decode as its type says is `Bytes`.
-pub fn describe(e: &Event) -> EventData {
+pub fn describe(e: &Event<'_>) -> EventData {
     decode(e).unwrap_or(EventData::Bytes(e.data.len()))
 }
 

@@ -147,9 +147,9 @@ pub struct SpecId {
     pub vendor_info: Vec<u8>,
 }
 
-/// One event.
+/// One event: a view into the log's bytes (digests and data are not copied).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
+pub struct Event<'a> {
     /// Position in the log (0 is the first event).
     pub index: usize,
     /// Byte offset of the event in the log.
@@ -159,57 +159,57 @@ pub struct Event {
     /// Event type.
     pub event_type: u32,
     /// Digests: (algorithm id, bytes), in log order.
-    pub digests: Vec<(u16, Vec<u8>)>,
+    pub digests: Vec<(u16, &'a [u8])>,
     /// Event data.
-    pub data: Vec<u8>,
+    pub data: &'a [u8],
 }
 
-impl Event {
+impl<'a> Event<'a> {
     /// The digest of `alg`, if the event carries one.
-    pub fn digest(&self, alg: u16) -> Option<&[u8]> {
+    pub fn digest(&self, alg: u16) -> Option<&'a [u8]> {
         self.digests
             .iter()
             .find(|(a, _)| *a == alg)
-            .map(|(_, d)| d.as_slice())
+            .map(|(_, d)| *d)
     }
 }
 
-/// A parsed log.
+/// A parsed log, borrowing the bytes it was parsed from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventLog {
+pub struct EventLog<'a> {
     /// Which format.
     pub format: Format,
     /// The Spec ID event's contents (crypto-agile logs).
     pub spec_id: Option<SpecId>,
     /// Every event, the first (header) event included.
-    pub events: Vec<Event>,
+    pub events: Vec<Event<'a>>,
 }
 
 const SPEC_ID_SIGNATURE: &[u8; 16] = b"Spec ID Event03\0";
 const STARTUP_LOCALITY_SIGNATURE: &[u8; 16] = b"StartupLocality\0";
 
-fn event_data(r: &mut Reader<'_>) -> Result<Vec<u8>, ParseError> {
+fn event_data<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], ParseError> {
     let size = r.u32_le("event data size")?;
     let size = usize::try_from(size).unwrap_or(usize::MAX);
     if size > MAX_EVENT_DATA || size > r.remaining() {
         return Err(r.err("event data size", ErrorKind::BadLength(size as u64)));
     }
-    Ok(r.take(size, "event data")?.to_vec())
+    r.take(size, "event data")
 }
 
 /// A `TCG_PCClientPCREvent` (SHA-1 form).
-fn sha1_event(r: &mut Reader<'_>, index: usize) -> Result<Event, ParseError> {
+fn sha1_event<'a>(r: &mut Reader<'a>, index: usize) -> Result<Event<'a>, ParseError> {
     let offset = r.offset();
     let pcr = r.u32_le("pcr index")?;
     let event_type = r.u32_le("event type")?;
-    let digest = r.array::<20>("sha1 digest")?;
+    let digest = r.take(20, "sha1 digest")?;
     let data = event_data(r)?;
     Ok(Event {
         index,
         offset,
         pcr,
         event_type,
-        digests: vec![(ALG_SHA1, digest.to_vec())],
+        digests: vec![(ALG_SHA1, digest)],
         data,
     })
 }
@@ -250,7 +250,11 @@ fn spec_id(data: &[u8], base: usize) -> Result<SpecId, ParseError> {
 }
 
 /// A `TCG_PCR_EVENT2`.
-fn agile_event(r: &mut Reader<'_>, index: usize, spec: &SpecId) -> Result<Event, ParseError> {
+fn agile_event<'a>(
+    r: &mut Reader<'a>,
+    index: usize,
+    spec: &SpecId,
+) -> Result<Event<'a>, ParseError> {
     let offset = r.offset();
     let pcr = r.u32_le("pcr index")?;
     let event_type = r.u32_le("event type")?;
@@ -273,7 +277,7 @@ fn agile_event(r: &mut Reader<'_>, index: usize, spec: &SpecId) -> Result<Event,
                 )
             })?;
         let d = r.take(usize::from(size), "digest")?;
-        digests.push((alg, d.to_vec()));
+        digests.push((alg, d));
     }
     let data = event_data(r)?;
     Ok(Event {
@@ -287,7 +291,7 @@ fn agile_event(r: &mut Reader<'_>, index: usize, spec: &SpecId) -> Result<Event,
 }
 
 /// Parses a whole log. An empty input is an error (a TPM with a log has at least one event).
-pub fn parse(data: &[u8]) -> Result<EventLog, ParseError> {
+pub fn parse(data: &[u8]) -> Result<EventLog<'_>, ParseError> {
     let mut r = Reader::new(data, 0);
     if r.is_empty() {
         return Err(r.err("first event", ErrorKind::Truncated));
@@ -298,7 +302,7 @@ pub fn parse(data: &[u8]) -> Result<EventLog, ParseError> {
         && first.data.get(..16) == Some(SPEC_ID_SIGNATURE.as_slice());
     let spec = if is_spec_id {
         // The event data starts after pcr(4) type(4) digest(20) size(4).
-        Some(spec_id(&first.data, first.offset.saturating_add(32))?)
+        Some(spec_id(first.data, first.offset.saturating_add(32))?)
     } else {
         None
     };
@@ -325,7 +329,7 @@ pub fn parse(data: &[u8]) -> Result<EventLog, ParseError> {
     })
 }
 
-impl EventLog {
+impl EventLog<'_> {
     /// The algorithms every event carries.
     pub fn algorithms(&self) -> Vec<Algorithm> {
         match &self.spec_id {

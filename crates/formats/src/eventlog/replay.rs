@@ -66,7 +66,7 @@ pub fn can_hash(alg: u16) -> bool {
 /// Replays the log: every event but EV_NO_ACTION extends its PCR, `new = H(old || digest)`.
 /// PCRs 17-22 start as all ones, the others as zeros; PCR 0 starts with the locality in its
 /// last byte when a StartupLocality event says so (PFP 10.4.5.3, 3.3.4.2).
-pub fn replay(log: &EventLog) -> Result<Vec<Bank>, ParseError> {
+pub fn replay(log: &EventLog<'_>) -> Result<Vec<Bank>, ParseError> {
     let locality = log.startup_locality();
     let mut banks = Vec::new();
     for a in log.algorithms() {
