@@ -16,7 +16,7 @@ mod error;
 pub mod kdf;
 pub mod quote;
 pub mod round;
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 pub mod testkey;
 
 pub use error::Error;
