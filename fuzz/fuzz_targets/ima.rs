@@ -1,4 +1,5 @@
-//! IMA runtime measurement lists: the binary form, and the same bytes as the ASCII form.
+//! IMA runtime measurement lists: the binary form, and the same bytes as the ASCII form and
+//! as an allowlist.
 #![no_main]
 
 use boardproof_formats::ima;
@@ -7,6 +8,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = ima::parse_ascii(text);
+        let _ = ima::parse_allowlist(text);
     }
     if let Ok(entries) = ima::parse(data) {
         for e in &entries {

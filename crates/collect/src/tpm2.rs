@@ -402,6 +402,15 @@ impl<T: Transport> Tpm<T> {
                 let v = r.take(usize::from(size), "digest").map_err(&e)?;
                 out.push((*pcr, v.to_vec()));
             }
+            // A TPM that answers with PCRs it was not asked for would keep this loop going, or
+            // slip values into the result that nobody asked for.
+            if got.iter().any(|p| !left.contains(p)) {
+                return Err(TpmError::Command {
+                    command: "PCR_Read",
+                    code: 0,
+                    meaning: "the TPM returned PCRs it was not asked for",
+                });
+            }
             left.retain(|p| !got.contains(p));
         }
         out.sort_by_key(|(p, _)| *p);
@@ -621,5 +630,78 @@ fn meaning(code: u32) -> &'static str {
         0x9f => "TPM_RC_INTEGRITY: the credential is not for this EK and AK",
         0xa2 => "TPM_RC_BAD_AUTH: authorization failed",
         _ => "see TPM 2.0 Part 2, 6.6",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers each command with the next scripted response.
+    struct Script(Vec<Vec<u8>>);
+
+    impl Transport for Script {
+        fn transact(&mut self, _command: &[u8]) -> std::io::Result<Vec<u8>> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("script ended"));
+            }
+            Ok(self.0.remove(0))
+        }
+    }
+
+    /// A PCR_Read response carrying `pcrs` of SHA-256, each value 32 bytes of its number.
+    fn pcr_read_response(pcrs: &[u32]) -> Vec<u8> {
+        let mut select = [0u8; 3];
+        for p in pcrs {
+            select[(*p / 8) as usize] |= 1 << (p % 8);
+        }
+        let mut body = Vec::new();
+        body.extend_from_slice(&7u32.to_be_bytes());
+        body.extend_from_slice(&1u32.to_be_bytes());
+        body.extend_from_slice(&ALG_SHA256.to_be_bytes());
+        body.push(3);
+        body.extend_from_slice(&select);
+        body.extend_from_slice(&(pcrs.len() as u32).to_be_bytes());
+        for p in pcrs {
+            body.extend_from_slice(&32u16.to_be_bytes());
+            body.extend_from_slice(&[*p as u8; 32]);
+        }
+        let mut out = Vec::new();
+        out.extend_from_slice(&TAG_NO_SESSIONS.to_be_bytes());
+        out.extend_from_slice(&((10 + body.len()) as u32).to_be_bytes());
+        out.extend_from_slice(&0u32.to_be_bytes());
+        out.extend_from_slice(&body);
+        out
+    }
+
+    #[test]
+    fn pcr_read_asks_until_every_pcr_is_read() {
+        let mut tpm = Tpm::new(Script(vec![
+            pcr_read_response(&(0..8).collect::<Vec<_>>()),
+            pcr_read_response(&[8, 9, 10]),
+        ]));
+        let got = tpm
+            .pcr_read(ALG_SHA256, &(0..11).collect::<Vec<_>>())
+            .unwrap();
+        assert_eq!(got.len(), 11);
+        for (i, (pcr, value)) in got.iter().enumerate() {
+            assert_eq!(*pcr, i as u32);
+            assert_eq!(value, &vec![i as u8; 32]);
+        }
+    }
+
+    #[test]
+    fn pcr_read_rejects_pcrs_nobody_asked_for() {
+        // Asked for 0-3, answered 0-3 and 16: PCR 16's value must not slip into the result.
+        let mut tpm = Tpm::new(Script(vec![pcr_read_response(&[0, 1, 2, 3, 16])]));
+        let err = tpm.pcr_read(ALG_SHA256, &[0, 1, 2, 3]).unwrap_err();
+        assert!(err.to_string().contains("not asked for"), "{err}");
+        // A TPM repeating PCRs already read would otherwise loop for ever.
+        let mut tpm = Tpm::new(Script(vec![
+            pcr_read_response(&[0, 1]),
+            pcr_read_response(&[0, 1]),
+        ]));
+        let err = tpm.pcr_read(ALG_SHA256, &[0, 1, 2]).unwrap_err();
+        assert!(err.to_string().contains("not asked for"), "{err}");
     }
 }

@@ -36,7 +36,7 @@ fn store(d: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// One live variable's bytes (header, name, data) named `name` in `d`.
-fn find(d: &[u8], name: &str) -> Option<Vec<u8>> {
+pub fn find(d: &[u8], name: &str) -> Option<Vec<u8>> {
     let (mut at, end) = store(d)?;
     let want: Vec<u8> = name
         .encode_utf16()
