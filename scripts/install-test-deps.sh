@@ -6,13 +6,16 @@
 #   hwdata     pci.ids / usb.ids, the name databases collect reads for display
 #   hyperfine  whole-process timing for docs/performance.md
 #   tpm2-tools tpm2_eventlog, event log reference (tests/it/eventlog_tpm2.rs)
+#   uefitool-cli UEFIExtract, firmware image reference (tests/it/firmware_uefiextract.rs)
+#   python3-pip, then PyPI's uefi_firmware: EDK2's EFI/Tiano compressor in C, the reference for
+#              tests/it/firmware_tiano.rs
 #   the lab server (boardproof lab, crates/lab): qemu-system-x86 ovmf swtpm swtpm-tools
 #              busybox-static e2fsprogs kmod binutils (apt-get download and dpkg-deb fetch
 #              and unpack the guest kernel on first use)
 # Installs only what is missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-packages=(dmidecode pciutils usbutils hwdata hyperfine tpm2-tools
+packages=(dmidecode pciutils usbutils hwdata hyperfine tpm2-tools uefitool-cli
   qemu-system-x86 ovmf swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps)
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -20,6 +23,12 @@ missing=()
 for p in "${packages[@]}"; do
   have "$p" || missing+=("$p")
 done
+# EDK2's EFI/Tiano compressor (C, built by pip) for the decompression reference test.
+if ! python3 -c "import uefi_firmware.efi_compressor" 2>/dev/null; then
+  echo "install-test-deps: installing uefi_firmware (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check uefi_firmware==1.16
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

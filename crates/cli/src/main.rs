@@ -118,6 +118,9 @@ enum Command {
     /// TPM attestation: the server's keys, and the verifier's challenge.
     #[command(subcommand)]
     Attest(AttestCommand),
+    /// UEFI firmware images: the tree of volumes, files and sections.
+    #[command(subcommand)]
+    Firmware(FirmwareCommand),
     /// The virtual lab server: boot it, run one scenario, or the whole detection matrix.
     #[command(subcommand)]
     Lab(LabCommand),
@@ -171,6 +174,19 @@ enum EventlogCommand {
         /// Event log file.
         file: PathBuf,
         /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FirmwareCommand {
+    /// Every volume, file and section of an image (a flash dump, an OVMF CODE or VARS file, a
+    /// bare volume), with GUIDs, UI names, types, sizes and the SHA-256 of each body.
+    Inspect {
+        /// Firmware image file.
+        image: PathBuf,
+        /// Print JSON (the whole tree, every digest in full).
         #[arg(long)]
         json: bool,
     },
@@ -430,6 +446,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Eventlog(EventlogCommand::Show { file, json }) => cmd::eventlog::show(&file, json),
         Command::Eventlog(EventlogCommand::Replay { file, json }) => {
             cmd::eventlog::replay(&file, json)
+        }
+        Command::Firmware(FirmwareCommand::Inspect { image, json }) => {
+            cmd::firmware::inspect(&image, json)
         }
         Command::Lab(LabCommand::List { json }) => cmd::lab::list(json),
         Command::Lab(LabCommand::Run {

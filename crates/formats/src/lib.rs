@@ -1,5 +1,6 @@
 //! Parsers for the bytes boardproof reads from a server: SMBIOS tables, ACPI table headers,
-//! Linux kernel module signature trailers and the hwdata `pci.ids` name database.
+//! Linux kernel module signature trailers, the hwdata `pci.ids` name database, TCG event logs,
+//! IMA lists, TPM 2.0 structures and UEFI firmware images.
 //!
 //! Everything here is pure: no I/O, deterministic, and written for hostile input. Firmware,
 //! a BMC or an attacker with root may have written these bytes, so every read is bounds-checked,
@@ -26,6 +27,7 @@
 pub mod acpi;
 pub mod error;
 pub mod eventlog;
+pub mod guid;
 pub mod ima;
 pub mod kmod_sig;
 pub mod pci_config;
@@ -33,5 +35,6 @@ pub mod pci_ids;
 pub mod reader;
 pub mod smbios;
 pub mod tpm2;
+pub mod uefi;
 
 pub use error::{ErrorKind, ParseError};

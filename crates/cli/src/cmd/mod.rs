@@ -3,6 +3,7 @@
 pub mod attest;
 pub mod collect;
 pub mod eventlog;
+pub mod firmware;
 pub mod lab;
 pub mod manifest;
 pub mod scan;

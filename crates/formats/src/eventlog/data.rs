@@ -58,42 +58,7 @@ pub enum EventData {
     Bytes(usize),
 }
 
-/// A GUID in registry format (first three fields little-endian), upper case as EDK2 prints.
-pub fn guid_text(b: &[u8]) -> String {
-    let Some(g) = b.get(..16) else {
-        return "(short GUID)".into();
-    };
-    let p = |r: std::ops::Range<usize>, rev: bool| -> String {
-        let mut v: Vec<u8> = g.get(r).unwrap_or_default().to_vec();
-        if rev {
-            v.reverse();
-        }
-        v.iter().map(|x| format!("{x:02X}")).collect()
-    };
-    format!(
-        "{}-{}-{}-{}-{}",
-        p(0..4, true),
-        p(4..6, true),
-        p(6..8, true),
-        p(8..10, false),
-        p(10..16, false)
-    )
-}
-
-/// UTF-16LE up to the first NUL, lossy.
-pub(super) fn utf16(b: &[u8]) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| {
-            u16::from_le_bytes([
-                c.first().copied().unwrap_or(0),
-                c.get(1).copied().unwrap_or(0),
-            ])
-        })
-        .take_while(|u| *u != 0)
-        .collect();
-    String::from_utf16_lossy(&units)
-}
+pub use crate::guid::{guid_text, utf16z as utf16};
 
 /// Printable ASCII/UTF-8 text without trailing NULs, or `None`.
 fn text(b: &[u8]) -> Option<String> {

@@ -1,0 +1,274 @@
+//! `boardproof firmware inspect`: the tree of a UEFI firmware image, volume by volume, file by
+//! file, section by section, with the SHA-256 of every module's body.
+
+use std::path::Path;
+
+use anyhow::Context;
+use boardproof_collect::read_capped;
+use boardproof_formats::uefi::{self, Content, File, Section, TopItem, Volume};
+use serde::Serialize;
+
+use crate::output;
+use crate::Outcome;
+
+/// One item of the tree, for `--json` and for the listing.
+#[derive(Serialize)]
+pub struct Node {
+    /// volume, file, section, free-space or gap.
+    pub kind: &'static str,
+    /// What kind of volume, file or section (UEFIExtract's words).
+    pub subtype: String,
+    /// Absolute offset in the image; absent inside decompressed data.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<usize>,
+    /// Size in bytes, headers included.
+    pub size: usize,
+    /// The file's name GUID, the volume's file system GUID, a GUID-defined section's GUID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// A file's UI name; a volume's FvName; a UI section's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// SHA-256 of the body (a file's data, a section's data, a volume's bytes).
+    pub sha256: String,
+    /// What deserves a second look: bad checksums, a deleted file, non-empty free space, data
+    /// that was not decoded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Items inside.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+}
+
+/// `firmware inspect --json`.
+#[derive(Serialize)]
+struct Inspected<'a> {
+    schema: &'static str,
+    image: &'a str,
+    size: usize,
+    sha256: String,
+    items: Vec<Node>,
+}
+
+/// Reads and parses an image, naming the file (and the offset) in any error.
+pub fn read_image(path: &Path) -> anyhow::Result<(Vec<u8>, uefi::Image)> {
+    let bytes = read_capped(path)?;
+    let image = uefi::parse_image(&bytes).with_context(|| format!("{}", path.display()))?;
+    Ok((bytes, image))
+}
+
+/// The tree of `image`.
+pub fn tree(image: &uefi::Image) -> Vec<Node> {
+    image
+        .items
+        .iter()
+        .map(|i| match i {
+            TopItem::Volume(v) => volume_node(v),
+            TopItem::Gap(g) => Node {
+                kind: "gap",
+                subtype: if g.empty { "empty (0xFF)" } else { "non-empty" }.into(),
+                offset: Some(g.offset),
+                size: g.size,
+                guid: None,
+                name: None,
+                sha256: hex::encode(g.sha256),
+                notes: if g.empty {
+                    vec![]
+                } else {
+                    vec!["data outside any firmware volume".into()]
+                },
+                children: vec![],
+            },
+        })
+        .collect()
+}
+
+fn volume_node(v: &Volume) -> Node {
+    let mut notes = Vec::new();
+    if !v.header_checksum_ok {
+        notes.push("volume header checksum does not add up".into());
+    }
+    if v.ffs_version().is_none() {
+        notes.push("not an FFS volume: hashed whole, files not read".into());
+    }
+    let mut children: Vec<Node> = v.files.iter().map(file_node).collect();
+    if let Some(free) = &v.free_space {
+        children.push(Node {
+            kind: "free-space",
+            subtype: if free.region.empty {
+                "empty"
+            } else {
+                "non-empty"
+            }
+            .into(),
+            offset: free.location.image_offset(),
+            size: free.region.size,
+            guid: None,
+            name: None,
+            sha256: hex::encode(free.region.sha256),
+            notes: if free.region.empty {
+                vec![]
+            } else {
+                vec!["free space holds data that is not erased flash".into()]
+            },
+            children: vec![],
+        });
+    }
+    Node {
+        kind: "volume",
+        subtype: v.kind_name(),
+        offset: v.location.image_offset(),
+        size: v.length,
+        guid: Some(v.file_system.to_string()),
+        name: v.name.map(|g| g.to_string()),
+        sha256: hex::encode(v.sha256),
+        notes,
+        children,
+    }
+}
+
+fn file_node(f: &File) -> Node {
+    let mut notes = Vec::new();
+    if !f.checksums_ok {
+        notes.push("file checksum does not add up".into());
+    }
+    if f.is_deleted() {
+        notes.push(format!(
+            "file state {:#04x}: deleted or invalid, still in flash",
+            f.state
+        ));
+    }
+    Node {
+        kind: "file",
+        subtype: uefi::file_type_name(f.file_type),
+        offset: f.location.image_offset(),
+        size: f.size,
+        guid: (!f.is_pad()).then(|| f.name.to_string()),
+        name: f.ui_name().map(str::to_owned),
+        sha256: hex::encode(f.body_sha256),
+        notes,
+        children: f
+            .sections
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .map(section_node)
+            .collect(),
+    }
+}
+
+fn section_node(s: &Section) -> Node {
+    let mut notes = Vec::new();
+    let mut guid = None;
+    let mut name = None;
+    let mut children: Vec<Node> = s.children().iter().map(section_node).collect();
+    match &s.content {
+        Content::Ui(t) => name = Some(t.clone()),
+        Content::Version { build, text } => name = Some(format!("{text} (build {build})")),
+        Content::Depex(ops) => name = Some(ops.join(" ")),
+        Content::FreeformGuid(g) => guid = Some(g.to_string()),
+        Content::Guided { guid: g, inner, .. } => {
+            guid = Some(g.to_string());
+            name = uefi::guided_name(g).map(str::to_owned);
+            if let uefi::Inner::Opaque(why) = inner {
+                notes.push(why.clone());
+            }
+        }
+        Content::Compressed {
+            inner,
+            variant,
+            compression_type,
+            ..
+        } => {
+            name = Some(match (compression_type, variant) {
+                (0, _) => "not compressed".into(),
+                (_, Some(uefi::tiano::Variant::Efi)) => "EFI".into(),
+                (_, Some(uefi::tiano::Variant::Tiano)) => "Tiano".into(),
+                (t, None) => format!("compression type {t}"),
+            });
+            if let uefi::Inner::Opaque(why) = inner {
+                notes.push(why.clone());
+            }
+        }
+        Content::Volume(v) => children.push(volume_node(v)),
+        Content::Leaf => {}
+    }
+    Node {
+        kind: "section",
+        subtype: s.kind().name(),
+        offset: s.location.image_offset(),
+        size: s.size,
+        guid,
+        name,
+        sha256: hex::encode(s.body_sha256),
+        notes,
+        children,
+    }
+}
+
+fn walk<'a>(nodes: &'a [Node], depth: usize, out: &mut Vec<(usize, &'a Node)>) {
+    for n in nodes {
+        out.push((depth, n));
+        walk(&n.children, depth.saturating_add(1), out);
+    }
+}
+
+pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
+    let (bytes, image) = read_image(path)?;
+    let items = tree(&image);
+    if json {
+        let v = Inspected {
+            schema: "boardproof.firmware-inspect/v1",
+            image: &path.display().to_string(),
+            size: image.size,
+            sha256: hex::encode(boardproof_formats::uefi::sha256_of(&bytes)),
+            items,
+        };
+        output::print(&output::json(&v)?)?;
+        return Ok(Outcome::Clean);
+    }
+    let mut flat = Vec::new();
+    walk(&items, 0, &mut flat);
+    let rows: Vec<Vec<String>> = flat
+        .iter()
+        .map(|(depth, n)| {
+            let what = format!("{}{} {}", "  ".repeat(*depth), n.kind, n.subtype);
+            let mut label = if n.kind == "volume" && n.name.is_some() {
+                String::new()
+            } else {
+                n.guid.clone().unwrap_or_default()
+            };
+            if let Some(name) = &n.name {
+                if !label.is_empty() {
+                    label.push(' ');
+                }
+                label.push_str(name);
+            }
+            for note in &n.notes {
+                label.push_str(&format!(" [{note}]"));
+            }
+            vec![
+                n.offset
+                    .map(|o| format!("{o:#x}"))
+                    .unwrap_or_else(|| "-".into()),
+                format!("{:#x}", n.size),
+                what,
+                n.sha256.get(..16).unwrap_or(&n.sha256).to_owned(),
+                label,
+            ]
+        })
+        .collect();
+    let files = flat.iter().filter(|(_, n)| n.kind == "file").count();
+    let volumes = flat.iter().filter(|(_, n)| n.kind == "volume").count();
+    let mut text = format!(
+        "{}: {} bytes, {volumes} volumes, {files} files (offsets '-' lie inside decompressed data)\n",
+        path.display(),
+        image.size
+    );
+    text.push_str(&output::listing(
+        &["offset", "size", "item", "sha256", "guid / name"],
+        &rows,
+    ));
+    output::print(&text)?;
+    Ok(Outcome::Clean)
+}
