@@ -183,6 +183,15 @@ impl At {
     }
 }
 
+/// An error at `offset` of the buffer `at` locates.
+pub(crate) fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
+    ParseError {
+        offset: at.abs(offset),
+        field,
+        kind,
+    }
+}
+
 /// Reads a raw image (a flash dump, an OVMF CODE or VARS file, a bare volume): every firmware
 /// volume in it and the gaps between them. An input with no volume at all is an error.
 pub fn parse_image(bytes: &[u8]) -> Result<Image, ParseError> {

@@ -4,7 +4,7 @@
 
 use super::tiano::{self, Variant};
 use super::volume::{self, Volume};
-use super::{guided, lzma, sha256, At, Budget, Location};
+use super::{err, guided, lzma, sha256, At, Budget, Location};
 use crate::error::{ErrorKind, ParseError};
 use crate::guid::{utf16z, Guid};
 use crate::reader::{le16_at, le32_at};
@@ -194,14 +194,6 @@ pub(crate) fn first_ui(sections: &[Section]) -> Option<&str> {
         Content::Ui(name) => Some(name.as_str()),
         _ => first_ui(s.children()),
     })
-}
-
-fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
-    ParseError {
-        offset: at.abs(offset),
-        field,
-        kind,
-    }
 }
 
 /// Parses the sections filling `data` (a file's data, or decoded encapsulation data); each

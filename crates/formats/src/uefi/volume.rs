@@ -2,7 +2,7 @@
 //! of an FFSv2/FFSv3 volume: EFI_FFS_FILE_HEADER and EFI_FFS_FILE_HEADER2 (3.2.3).
 
 use super::section::{self, Section};
-use super::{region, sha256, At, Budget, Location, Region, FFS2, FFS3};
+use super::{err, region, sha256, At, Budget, Location, Region, FFS2, FFS3};
 use crate::error::{ErrorKind, ParseError};
 use crate::guid::Guid;
 use crate::reader::{le16_at, le32_at, le64_at};
@@ -160,14 +160,6 @@ fn checksum16(b: &[u8]) -> bool {
         })
         .fold(0u16, u16::wrapping_add)
         == 0
-}
-
-fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
-    ParseError {
-        offset: at.abs(offset),
-        field,
-        kind,
-    }
 }
 
 fn align(n: usize, to: usize) -> Option<usize> {
