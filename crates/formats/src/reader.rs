@@ -79,6 +79,12 @@ impl<'a> Reader<'a> {
         Ok(u16::from_le_bytes(self.array(field)?))
     }
 
+    /// Reads a little-endian 24-bit value (UEFI file and section sizes).
+    pub fn u24_le(&mut self, field: &'static str) -> Result<u32, ParseError> {
+        let [a, b, c] = self.array(field)?;
+        Ok(u32::from_le_bytes([a, b, c, 0]))
+    }
+
     /// Reads a little-endian u32.
     pub fn u32_le(&mut self, field: &'static str) -> Result<u32, ParseError> {
         Ok(u32::from_le_bytes(self.array(field)?))

@@ -7,7 +7,7 @@ use super::volume::{self, Volume};
 use super::{err, guided, lzma, sha256, At, Budget, Location};
 use crate::error::{ErrorKind, ParseError};
 use crate::guid::{utf16z, Guid};
-use crate::reader::{le16_at, le32_at};
+use crate::reader::{le16_at, Reader};
 
 /// EFI_GUIDED_SECTION_PROCESSING_REQUIRED: the data cannot be read without the GUID's decoder.
 const PROCESSING_REQUIRED: u16 = 0x01;
@@ -231,21 +231,14 @@ pub(crate) fn parse_all(
 
 fn parse_one(data: &[u8], off: usize, at: At, budget: &mut Budget) -> Result<Section, ParseError> {
     budget.item(at.abs(off), "section")?;
-    let h = |i: usize| data.get(off.saturating_add(i)).copied().unwrap_or(0);
-    let size24 = usize::from(h(0)) | usize::from(h(1)) << 8 | usize::from(h(2)) << 16;
-    let section_type = h(3);
+    let mut r = Reader::new(data.get(off..).unwrap_or_default(), at.abs(off));
+    let size24 = r.u24_le("section size")?;
+    let section_type = r.u8("section type")?;
     let (size, header_size) = if size24 == 0xff_ffff {
-        let s = le32_at(data, off.saturating_add(4)).ok_or_else(|| {
-            err(
-                &at,
-                off.saturating_add(4),
-                "ExtendedSize",
-                ErrorKind::Truncated,
-            )
-        })?;
+        let s = r.u32_le("ExtendedSize")?;
         (usize::try_from(s).unwrap_or(usize::MAX), 8)
     } else {
-        (size24, 4)
+        (size24 as usize, 4)
     };
     let end = off
         .checked_add(size)
@@ -294,22 +287,10 @@ fn compressed(
     at: At,
     budget: &mut Budget,
 ) -> Result<Content, ParseError> {
-    let uncompressed_length = le32_at(section, header).ok_or_else(|| {
-        err(
-            &at,
-            off.saturating_add(header),
-            "UncompressedLength",
-            ErrorKind::Truncated,
-        )
-    })?;
-    let compression_type = *section.get(header.saturating_add(4)).ok_or_else(|| {
-        err(
-            &at,
-            off.saturating_add(header).saturating_add(4),
-            "CompressionType",
-            ErrorKind::Truncated,
-        )
-    })?;
+    let mut r = Reader::new(section, at.abs(off));
+    r.skip(header, "section header")?;
+    let uncompressed_length = r.u32_le("UncompressedLength")?;
+    let compression_type = r.u8("CompressionType")?;
     let data_at = header.saturating_add(5);
     let data = section.get(data_at..).unwrap_or_default();
     let inner = match compression_type {
@@ -361,32 +342,11 @@ fn guid_defined(
     at: At,
     budget: &mut Budget,
 ) -> Result<Content, ParseError> {
-    let guid = Guid::from_slice(section.get(header..).unwrap_or_default()).ok_or_else(|| {
-        err(
-            &at,
-            off.saturating_add(header),
-            "SectionDefinitionGuid",
-            ErrorKind::Truncated,
-        )
-    })?;
-    let data_offset = le16_at(section, header.saturating_add(16))
-        .map(usize::from)
-        .ok_or_else(|| {
-            err(
-                &at,
-                off.saturating_add(header).saturating_add(16),
-                "DataOffset",
-                ErrorKind::Truncated,
-            )
-        })?;
-    let attributes = le16_at(section, header.saturating_add(18)).ok_or_else(|| {
-        err(
-            &at,
-            off.saturating_add(header).saturating_add(18),
-            "Attributes",
-            ErrorKind::Truncated,
-        )
-    })?;
+    let mut r = Reader::new(section, at.abs(off));
+    r.skip(header, "section header")?;
+    let guid = Guid(r.array("SectionDefinitionGuid")?);
+    let data_offset = usize::from(r.u16_le("DataOffset")?);
+    let attributes = r.u16_le("Attributes")?;
     if data_offset < header.saturating_add(20) || data_offset > section.len() {
         return Err(err(
             &at,
@@ -449,7 +409,7 @@ fn efi_or_tiano(
         let attempt = tiano::decompress(data, *variant, allowance)
             .map_err(|kind| err(&at, data_abs, "EFI/Tiano data", kind))
             .and_then(|plain| {
-                let mut trial = Budget { ..*budget };
+                let mut trial = *budget;
                 trial.spend(plain.len());
                 let sections = parse_all(&plain, At { base: None, depth }, &mut trial)
                     .map_err(|e| nested(&at, data_abs, "EFI/Tiano section", e))?;

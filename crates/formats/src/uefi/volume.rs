@@ -5,7 +5,7 @@ use super::section::{self, Section};
 use super::{err, region, sha256, At, Budget, Location, Region, FFS2, FFS3};
 use crate::error::{ErrorKind, ParseError};
 use crate::guid::Guid;
-use crate::reader::{le16_at, le32_at, le64_at};
+use crate::reader::{le16_at, le64_at, Reader};
 
 /// The smallest volume header: 56 bytes with one block map entry and its terminator.
 const MIN_HEADER: usize = 56;
@@ -173,19 +173,17 @@ pub(crate) fn parse(data: &[u8], at: At, budget: &mut Budget) -> Result<Volume, 
     if data.get(40..44) != Some(b"_FVH") {
         return Err(err(&at, 40, "volume signature", ErrorKind::BadMagic));
     }
-    let file_system = Guid::from_slice(data.get(16..).unwrap_or_default())
-        .ok_or_else(|| err(&at, 16, "volume file system GUID", ErrorKind::Truncated))?;
-    let length64 =
-        le64_at(data, 32).ok_or_else(|| err(&at, 32, "FvLength", ErrorKind::Truncated))?;
+    let mut r = Reader::new(data, at.abs(0));
+    r.skip(16, "ZeroVector")?;
+    let file_system = Guid(r.array("volume file system GUID")?);
+    let length64 = r.u64_le("FvLength")?;
+    r.skip(4, "volume signature")?;
     let length = usize::try_from(length64)
         .ok()
         .filter(|l| *l == data.len())
         .ok_or_else(|| err(&at, 32, "FvLength", ErrorKind::BadLength(length64)))?;
-    let attributes =
-        le32_at(data, 44).ok_or_else(|| err(&at, 44, "Attributes", ErrorKind::Truncated))?;
-    let header_length = le16_at(data, 48)
-        .map(usize::from)
-        .ok_or_else(|| err(&at, 48, "HeaderLength", ErrorKind::Truncated))?;
+    let attributes = r.u32_le("Attributes")?;
+    let header_length = usize::from(r.u16_le("HeaderLength")?);
     if header_length < MIN_HEADER || header_length > length {
         return Err(err(
             &at,
@@ -194,10 +192,10 @@ pub(crate) fn parse(data: &[u8], at: At, budget: &mut Budget) -> Result<Volume, 
             ErrorKind::BadLength(header_length as u64),
         ));
     }
-    let ext_offset = le16_at(data, 52)
-        .map(usize::from)
-        .ok_or_else(|| err(&at, 52, "ExtHeaderOffset", ErrorKind::Truncated))?;
-    let revision = data.get(55).copied().unwrap_or(0);
+    r.skip(2, "Checksum")?;
+    let ext_offset = usize::from(r.u16_le("ExtHeaderOffset")?);
+    r.skip(1, "Reserved")?;
+    let revision = r.u8("Revision")?;
     let header = data.get(..header_length).unwrap_or_default();
     let header_checksum_ok = checksum16(header);
 
@@ -213,28 +211,20 @@ pub(crate) fn parse(data: &[u8], at: At, budget: &mut Budget) -> Result<Volume, 
                 ErrorKind::Invalid("extended header overlaps the volume header"),
             ));
         }
-        let name = Guid::from_slice(data.get(ext_offset..).unwrap_or_default())
-            .ok_or_else(|| err(&at, ext_offset, "FvName", ErrorKind::Truncated))?;
-        let ext_size = le32_at(data, ext_offset.saturating_add(16))
-            .and_then(|s| usize::try_from(s).ok())
-            .ok_or_else(|| {
-                err(
-                    &at,
-                    ext_offset.saturating_add(16),
-                    "ExtHeaderSize",
-                    ErrorKind::Truncated,
-                )
-            })?;
+        let mut e = Reader::new(
+            data.get(ext_offset..).unwrap_or_default(),
+            at.abs(ext_offset),
+        );
+        let name = Guid(e.array("FvName")?);
+        let size_at = e.offset();
+        let ext_size = usize::try_from(e.u32_le("ExtHeaderSize")?).unwrap_or(usize::MAX);
         let end = ext_offset
             .checked_add(ext_size)
             .filter(|e| ext_size >= 20 && *e <= length)
-            .ok_or_else(|| {
-                err(
-                    &at,
-                    ext_offset.saturating_add(16),
-                    "ExtHeaderSize",
-                    ErrorKind::BadLength(ext_size as u64),
-                )
+            .ok_or(ParseError {
+                offset: size_at,
+                field: "ExtHeaderSize",
+                kind: ErrorKind::BadLength(ext_size as u64),
             })?;
         (Some(name), end)
     };
@@ -297,24 +287,17 @@ fn parse_file(
     budget: &mut Budget,
 ) -> Result<File, ParseError> {
     budget.item(at.abs(off), "file")?;
-    let h = |i: usize| data.get(off.saturating_add(i)).copied().unwrap_or(0);
-    let name = Guid::from_slice(data.get(off..).unwrap_or_default())
-        .ok_or_else(|| err(at, off, "file name", ErrorKind::Truncated))?;
-    let file_checksum = h(17);
-    let file_type = h(18);
-    let attributes = h(19);
-    let size24 = usize::from(h(20)) | usize::from(h(21)) << 8 | usize::from(h(22)) << 16;
-    let raw_state = h(23);
+    let mut r = Reader::new(data.get(off..).unwrap_or_default(), at.abs(off));
+    let name = Guid(r.array("file name")?);
+    r.skip(1, "IntegrityCheck.Header")?;
+    let file_checksum = r.u8("IntegrityCheck.File")?;
+    let file_type = r.u8("Type")?;
+    let attributes = r.u8("Attributes")?;
+    let size24 = r.u24_le("file size")?;
+    let raw_state = r.u8("State")?;
     let state = if erase == 0xff { !raw_state } else { raw_state };
     let (size, header_size) = if attributes & ATTRIB_LARGE_FILE != 0 && size24 == 0 {
-        let s = le64_at(data, off.saturating_add(24)).ok_or_else(|| {
-            err(
-                at,
-                off.saturating_add(24),
-                "ExtendedSize",
-                ErrorKind::Truncated,
-            )
-        })?;
+        let s = r.u64_le("ExtendedSize")?;
         let s = usize::try_from(s).map_err(|_| {
             err(
                 at,
@@ -325,7 +308,7 @@ fn parse_file(
         })?;
         (s, 32)
     } else {
-        (size24, 24)
+        (size24 as usize, 24)
     };
     let end = off
         .checked_add(size)
