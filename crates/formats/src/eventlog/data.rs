@@ -58,7 +58,7 @@ pub enum EventData {
     Bytes(usize),
 }
 
-pub use crate::guid::{guid_text, utf16z as utf16};
+use crate::guid::{guid_text, utf16z as utf16};
 
 /// Printable ASCII/UTF-8 text without trailing NULs, or `None`.
 fn text(b: &[u8]) -> Option<String> {

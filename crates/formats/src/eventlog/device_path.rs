@@ -2,7 +2,7 @@
 //! the node types boot events carry. Unknown nodes print as `Path(type,subtype,hex)`, so no
 //! byte of a path is ever hidden.
 
-use super::data::{guid_text, utf16 as utf16z};
+use crate::guid::{guid_text, utf16z};
 use crate::reader::{le16_at as le16, le32_at as le32, le64_at as le64};
 
 /// One node's text, or `None` when its body is too short for its type.
