@@ -190,6 +190,18 @@ enum FirmwareCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Module by module: which files (GUID, UI name) were added, removed or changed from image
+    /// A to image B, and any other changed bytes (volume headers, pads, free space, gaps).
+    /// Exit 1 when anything differs.
+    Diff {
+        /// The reference image.
+        a: PathBuf,
+        /// The image compared with it.
+        b: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -287,6 +299,12 @@ struct CollectArgs {
     #[arg(long, default_value = cmd::attest::DEFAULT_TPM)]
     tpm: PathBuf,
 
+    /// Add a firmware image's module inventory to the evidence: `LABEL=PATH`, or `PATH`
+    /// (labelled by its file name). Images are compared with the reference label by label.
+    /// A flash dump (flashrom -r), an OVMF CODE or VARS file; repeat for several.
+    #[arg(long, value_name = "[LABEL=]IMAGE")]
+    firmware: Vec<String>,
+
     /// Print the evidence JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -361,6 +379,9 @@ struct ScanArgs {
     /// Why the new baseline is accepted (kept in history); only with --accept.
     #[arg(long, requires = "accept")]
     reason: Option<String>,
+    /// Add a firmware image's module inventory (`LABEL=PATH` or `PATH`), as collect does.
+    #[arg(long, value_name = "[LABEL=]IMAGE")]
+    firmware: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -374,6 +395,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             a.json,
             a.probe_i2c,
             a.challenge.as_deref().map(|c| (a.tpm.as_path(), c)),
+            &a.firmware,
         ),
         Command::Attest(AttestCommand::Keys { tpm, out, force }) => {
             cmd::attest::keys(&tpm, out.as_deref(), force)
@@ -435,6 +457,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             probe_i2c: a.probe_i2c,
             manifest: a.manifest.zip(a.pubkey),
             accept: a.accept.then_some(a.reason.unwrap_or_default()),
+            firmware: a.firmware,
             json: a.json,
         }),
         Command::History {
@@ -449,6 +472,9 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Firmware(FirmwareCommand::Inspect { image, json }) => {
             cmd::firmware::inspect(&image, json)
+        }
+        Command::Firmware(FirmwareCommand::Diff { a, b, json }) => {
+            cmd::firmware::diff(&a, &b, json)
         }
         Command::Lab(LabCommand::List { json }) => cmd::lab::list(json),
         Command::Lab(LabCommand::Run {

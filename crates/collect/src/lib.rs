@@ -10,6 +10,7 @@
 //! as a passive tap on a bus.
 #![warn(missing_docs)]
 
+pub mod firmware;
 mod fsutil;
 pub mod smbios;
 mod sources;
@@ -284,6 +285,7 @@ fn merge(into: &mut Inventory, part: Inventory) {
         acpi_tables,
         tpm,
         ima,
+        firmware,
     } = part;
     if ima.is_some() {
         into.ima = ima;
@@ -297,6 +299,7 @@ fn merge(into: &mut Inventory, part: Inventory) {
     into.components.extend(components);
     into.kernel_modules.extend(kernel_modules);
     into.acpi_tables.extend(acpi_tables);
+    into.firmware.extend(firmware);
 }
 
 /// The current time, RFC 3339 in UTC.

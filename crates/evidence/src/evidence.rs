@@ -87,6 +87,60 @@ pub struct Inventory {
     /// The IMA runtime measurement list, when the kernel keeps one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ima: Option<ImaList>,
+    /// Firmware images given to collect (`--firmware`), read module by module.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub firmware: Vec<FirmwareImage>,
+}
+
+/// One firmware image (a flash dump, an OVMF CODE or VARS file, a capsule's payload) and every
+/// item read from it, so that a change is named by module rather than by image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareImage {
+    /// What the image is called in the reference and the evidence alike (`--firmware
+    /// LABEL=PATH`; by default the file name): images are compared label by label.
+    pub label: String,
+    /// Where it was read from (not compared).
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the whole image.
+    pub sha256: String,
+    /// Every volume, file, pad, free space and gap, in image order.
+    pub items: Vec<FirmwareItem>,
+}
+
+/// One item of a firmware image.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareItem {
+    /// Where it sits, as a path of volume and file GUIDs (`fv:…/file:…`), an occurrence
+    /// suffix `#N` telling apart items with the same GUID in one container. Items are
+    /// compared by path, so a module that moves within its volume is still the same module.
+    pub path: String,
+    /// `volume`, `file`, `pad`, `free-space` or `gap`.
+    pub kind: String,
+    /// The volume's file system or the file's type (`DXE driver`, `PEIM`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
+    /// A file's name GUID; a volume's FvName (or its file system GUID).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+    /// A file's UI name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Size as stored, headers included.
+    pub size: u64,
+    /// SHA-256 of what the item itself holds, with nested volumes left out (they are items of
+    /// their own) and compressed sections taken decompressed: a changed DXE driver inside a
+    /// compressed volume changes the driver's digest, not its container's. For a volume, the
+    /// header; for pads, free space and gaps, the bytes.
+    pub sha256: String,
+    /// SHA-256 of the item's bytes as stored (a file's data, a volume's whole length).
+    pub stored_sha256: String,
+    /// For pads, free space and gaps: every byte is erased flash.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }
 
 /// The IMA runtime measurement list: what the kernel measured (executed, mapped, read by

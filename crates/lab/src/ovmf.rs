@@ -204,10 +204,54 @@ pub fn patch_dxe_module(image: &mut [u8], module: &str) -> Result<Patch, Error> 
         )));
     }
     *b ^= 0x20;
+    let (old_len, new_len) = recompress(image, data, end, &plain)?;
+    Ok(Patch {
+        module: module.to_owned(),
+        section_offset: section,
+        byte_offset: at,
+        compressed: (old_len, new_len),
+    })
+}
+
+/// Flips the bits `mask` of the byte at `offset` of the decompressed volumes and writes them
+/// back compressed, as [`patch_dxe_module`] does: a code byte patched inside a compressed
+/// module, for tests that a patch is pinpointed to its module. Returns the compressed
+/// lengths, original and new.
+pub fn patch_decompressed(
+    image: &mut [u8],
+    offset: usize,
+    mask: u8,
+) -> Result<(usize, usize), Error> {
+    let (_, data, end) = find_lzma_section(image)?;
+    let mut plain = decompress(
+        image
+            .get(data..end)
+            .ok_or_else(|| Error::Invalid("LZMA section out of the image".into()))?,
+    )?;
+    let b = plain.get_mut(offset).ok_or_else(|| {
+        Error::Invalid(format!(
+            "offset {offset:#x} is past the decompressed volumes"
+        ))
+    })?;
+    *b ^= mask;
+    recompress(image, data, end, &plain)
+}
+
+/// Compresses `plain` into the LZMA section's data `data..end` with the header's properties,
+/// zero-padded to the old length so that no size or offset in the image changes.
+fn recompress(
+    image: &mut [u8],
+    data: usize,
+    end: usize,
+    plain: &[u8],
+) -> Result<(usize, usize), Error> {
+    let compressed = image
+        .get(data..end)
+        .ok_or_else(|| Error::Invalid("LZMA section out of the image".into()))?;
     let header = compressed
         .get(..13)
         .ok_or_else(|| Error::Invalid("short LZMA section".into()))?;
-    let new = compress(&plain, header)?;
+    let new = compress(plain, header)?;
     let old_len = compressed.len();
     if new.len() > old_len {
         return Err(Error::Invalid(format!(
@@ -223,12 +267,7 @@ pub fn patch_dxe_module(image: &mut [u8], module: &str) -> Result<Patch, Error> 
     slot.get_mut(..new.len())
         .ok_or_else(|| Error::Invalid("patch does not fit".into()))?
         .copy_from_slice(&new);
-    Ok(Patch {
-        module: module.to_owned(),
-        section_offset: section,
-        byte_offset: at,
-        compressed: (old_len, new.len()),
-    })
+    Ok((old_len, new.len()))
 }
 
 /// Decompresses the image's LZMA volume (for checks: exactly one byte differs after a patch).

@@ -12,6 +12,7 @@ mod attestation;
 mod churn;
 mod components;
 mod eventlog;
+pub mod firmware;
 mod ima;
 mod platform;
 
@@ -108,6 +109,13 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
     }
     if !unseen.contains("acpi") {
         acpi(reference, ev, &mut out);
+    }
+    if !unseen.contains("firmware") {
+        firmware::compare(
+            &reference.inventory.firmware,
+            &ev.inventory.firmware,
+            &mut out,
+        );
     }
     tpm(reference, ev, &mut out);
     // A property of the evidence alone: does its log replay to its TPM's PCRs?

@@ -13,10 +13,14 @@ pub fn run(
     json: bool,
     probe_i2c: bool,
     challenge: Option<(&Path, &Path)>,
+    firmware: &[String],
 ) -> anyhow::Result<Outcome> {
     if !root.is_dir() {
         anyhow::bail!("{}: --root is not a directory", root.display());
     }
+    // Images first: one that does not parse stops here, before anything is collected or
+    // written, rather than leave evidence that silently lacks it.
+    let images = super::firmware::read_specs(firmware)?;
     output::warn_if_not_root(root);
     let mut opts = Options::new(root);
     opts.probe_i2c = probe_i2c;
@@ -33,6 +37,10 @@ pub fn run(
     };
     let mut ev = collect(&opts, &mut output::source_progress());
     ev.volatile.attestation = attestation;
+    if !images.is_empty() {
+        ev.sources.push(super::firmware::source_report(&images));
+        ev.inventory.firmware = images;
+    }
     let text = serde_json::to_string_pretty(&ev)? + "\n";
     if let Some(path) = out {
         super::write_atomic(path, text.as_bytes(), true)?;
@@ -44,10 +52,11 @@ pub fn run(
     let mut s = output::sources_table(&ev.sources);
     s.push('\n');
     s.push_str(&format!(
-        "{} components, {} kernel modules, {} ACPI tables\n",
+        "{} components, {} kernel modules, {} ACPI tables, {} firmware images\n",
         ev.inventory.components.len(),
         ev.inventory.kernel_modules.len(),
-        ev.inventory.acpi_tables.len()
+        ev.inventory.acpi_tables.len(),
+        ev.inventory.firmware.len()
     ));
     match out {
         Some(p) => s.push_str(&format!("evidence written to {}\n", p.display())),

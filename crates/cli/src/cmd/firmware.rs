@@ -1,10 +1,12 @@
 //! `boardproof firmware inspect`: the tree of a UEFI firmware image, volume by volume, file by
-//! file, section by section, with the SHA-256 of every module's body.
+//! file, section by section, with the SHA-256 of every module's body. `firmware diff`: two
+//! images compared module by module, as verify compares the images of evidence.
 
 use std::path::Path;
 
 use anyhow::Context;
 use boardproof_collect::read_capped;
+use boardproof_evidence::{FirmwareImage, SourceReport, SourceStatus};
 use boardproof_formats::uefi::{self, Content, File, Section, TopItem, Volume};
 use serde::Serialize;
 
@@ -271,4 +273,82 @@ pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     ));
     output::print(&text)?;
     Ok(Outcome::Clean)
+}
+
+/// Reads `--firmware [LABEL=]PATH` arguments; two images may not share a label.
+pub fn read_specs(specs: &[String]) -> anyhow::Result<Vec<FirmwareImage>> {
+    let mut images: Vec<FirmwareImage> = Vec::new();
+    for spec in specs {
+        let (label, path) = match spec.split_once('=') {
+            Some((label, path)) if !label.is_empty() && !label.contains('/') => {
+                (label.to_owned(), Path::new(path))
+            }
+            _ => {
+                let path = Path::new(spec.as_str());
+                let label = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .with_context(|| format!("--firmware {spec}: no file name to label it by"))?;
+                (label, path)
+            }
+        };
+        if images.iter().any(|i| i.label == label) {
+            anyhow::bail!(
+                "--firmware {spec}: label {label} is given twice (use LABEL=PATH to tell them apart)"
+            );
+        }
+        images.push(boardproof_collect::firmware::read(&label, path)?);
+    }
+    Ok(images)
+}
+
+/// The `firmware` entry of the evidence's source list.
+pub fn source_report(images: &[FirmwareImage]) -> SourceReport {
+    SourceReport {
+        name: "firmware".into(),
+        status: SourceStatus::Ok,
+        reason: None,
+        items: images.len() as u64,
+        notes: images
+            .iter()
+            .map(|i| {
+                let files = i.items.iter().filter(|x| x.kind == "file").count();
+                format!("{}: {} ({} bytes, {files} files)", i.label, i.path, i.size)
+            })
+            .collect(),
+    }
+}
+
+pub fn diff(a: &Path, b: &Path, json: bool) -> anyhow::Result<Outcome> {
+    let want = boardproof_collect::firmware::read("image", a)?;
+    let got = boardproof_collect::firmware::read("image", b)?;
+    let mut outcome = boardproof_verify::Outcome::default();
+    boardproof_verify::firmware::image(&want, &got, &mut outcome);
+    outcome
+        .findings
+        .sort_by(|x, y| x.severity.cmp(&y.severity).then_with(|| x.cmp(y)));
+    let found = !outcome.findings.is_empty();
+    let report = boardproof_verify::report(
+        outcome,
+        format!("firmware image {} (as {})", a.display(), b.display()),
+    );
+    if json {
+        output::print(&output::json(&report)?)?;
+    } else {
+        let files = |i: &FirmwareImage| i.items.iter().filter(|x| x.kind == "file").count();
+        let mut text = format!(
+            "{}: {} files; {}: {} files\n",
+            a.display(),
+            files(&want),
+            b.display(),
+            files(&got)
+        );
+        text.push_str(&output::report_text(&report));
+        output::print(&text)?;
+    }
+    Ok(if found {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
 }

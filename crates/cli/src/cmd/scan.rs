@@ -17,6 +17,8 @@ pub struct ScanOptions {
     pub probe_i2c: bool,
     pub manifest: Option<(PathBuf, PathBuf)>,
     pub accept: Option<String>,
+    /// `--firmware [LABEL=]IMAGE` arguments.
+    pub firmware: Vec<String>,
     pub json: bool,
 }
 
@@ -40,13 +42,18 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         Some((m, k)) => Some((super::verify::open_manifest(m, k)?, m.clone())),
         None => None,
     };
+    let images = super::firmware::read_specs(&o.firmware)?;
     let dir = store_dir(o.store)?;
     let mut store = Store::open(&dir)?;
 
     output::warn_if_not_root(&o.root);
     let mut opts = Options::new(&o.root);
     opts.probe_i2c = o.probe_i2c;
-    let ev = collect(&opts, &mut output::source_progress());
+    let mut ev = collect(&opts, &mut output::source_progress());
+    if !images.is_empty() {
+        ev.sources.push(super::firmware::source_report(&images));
+        ev.inventory.firmware = images;
+    }
     let host_key = HostIdentity::of(&ev).store_key();
     let evidence_json = serde_json::to_string(&ev)?;
     let reference = Reference::from_evidence(&ev);

@@ -149,22 +149,36 @@ impl Budget {
 /// Where a parse is: which buffer (for offsets), how deep.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct At {
-    /// Offset of the buffer's first byte in the image, or `None` inside decompressed data.
-    pub(crate) base: Option<usize>,
+    /// Offset of the buffer's first byte in the image, or in the decompressed data it lies in.
+    pub(crate) base: usize,
+    /// False inside decompressed data.
+    pub(crate) in_image: bool,
     pub(crate) depth: usize,
 }
 
 impl At {
     pub(crate) fn loc(&self, offset: usize) -> Location {
-        match self.base {
-            Some(b) => Location::Image(b.saturating_add(offset)),
-            None => Location::Decompressed(offset),
+        let at = self.base.saturating_add(offset);
+        if self.in_image {
+            Location::Image(at)
+        } else {
+            Location::Decompressed(at)
         }
     }
 
-    /// The offset to put in an error: absolute in the image when the item is stored there.
+    /// The offset to put in an error: absolute in the image when the item is stored there,
+    /// else in the decompressed data (the error then names the compressed section too).
     pub(crate) fn abs(&self, offset: usize) -> usize {
-        self.base.unwrap_or(0).saturating_add(offset)
+        self.base.saturating_add(offset)
+    }
+
+    /// The start of data decompressed from a section at depth `depth`.
+    pub(crate) fn decompressed(depth: usize) -> At {
+        At {
+            base: 0,
+            in_image: false,
+            depth,
+        }
     }
 
     pub(crate) fn deeper(&self, offset: usize, field: &'static str) -> Result<At, ParseError> {
@@ -177,7 +191,8 @@ impl At {
             });
         }
         Ok(At {
-            base: self.base.map(|b| b.saturating_add(offset)),
+            base: self.base.saturating_add(offset),
+            in_image: self.in_image,
             depth,
         })
     }
@@ -197,7 +212,8 @@ pub(crate) fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) 
 pub fn parse_image(bytes: &[u8]) -> Result<Image, ParseError> {
     let mut budget = Budget::new();
     let at = At {
-        base: Some(0),
+        base: 0,
+        in_image: true,
         depth: 0,
     };
     let mut items = Vec::new();

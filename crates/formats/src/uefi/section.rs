@@ -361,10 +361,7 @@ fn guid_defined(
         let plain = lzma::decompress(data, budget.allowance(data.len()))
             .map_err(|kind| err(&at, data_abs, "LZMA data", kind))?;
         budget.spend(plain.len());
-        let inner = At {
-            base: None,
-            depth: at.deeper(data_abs, "LZMA section")?.depth,
-        };
+        let inner = At::decompressed(at.deeper(data_abs, "LZMA section")?.depth);
         Inner::Sections(
             parse_all(&plain, inner, budget)
                 .map_err(|e| nested(&at, data_abs, "LZMA section", e))?,
@@ -411,7 +408,7 @@ fn efi_or_tiano(
             .and_then(|plain| {
                 let mut trial = *budget;
                 trial.spend(plain.len());
-                let sections = parse_all(&plain, At { base: None, depth }, &mut trial)
+                let sections = parse_all(&plain, At::decompressed(depth), &mut trial)
                     .map_err(|e| nested(&at, data_abs, "EFI/Tiano section", e))?;
                 Ok((sections, trial))
             });

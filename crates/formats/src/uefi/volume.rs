@@ -105,6 +105,8 @@ pub struct File {
     pub checksums_ok: bool,
     /// SHA-256 of the file's data (the bytes after its header, as stored).
     pub body_sha256: [u8; 32],
+    /// Every byte of the data is the erase value: a pad file that holds nothing.
+    pub body_erased: bool,
     /// The sections, for file types that hold them (all but raw and pad files).
     pub sections: Option<Vec<Section>>,
 }
@@ -354,6 +356,7 @@ fn parse_file(
         header_size,
         checksums_ok: header_sum == 0 && data_ok,
         body_sha256: sha256(body),
+        body_erased: body.iter().all(|b| *b == erase),
         sections,
     })
 }

@@ -1,0 +1,251 @@
+//! Firmware images compared module by module.
+//!
+//! Files are modules: one added, removed or whose own content differs is
+//! `firmware-module-added`, `-removed` or `-changed`, naming its GUID and UI name. Volumes,
+//! pads, free space and gaps are not modules; a change there is `firmware-changed` naming the
+//! item. Erased flash that only grew or shrank (a pad after a module that grew) is no finding:
+//! it holds nothing. A container whose stored bytes differ while everything below it decodes
+//! the same (recompressed, a header field) is reported too, since that is still a change in
+//! flash; a container whose descendants changed is not reported again.
+
+use std::collections::BTreeMap;
+
+use boardproof_evidence::{FindingKind, FirmwareImage, FirmwareItem, Severity};
+
+use crate::{finding, Outcome};
+
+/// Compares the images of a reference with those of evidence, label by label.
+pub fn compare(want: &[FirmwareImage], got: &[FirmwareImage], out: &mut Outcome) {
+    let got_by: BTreeMap<&str, &FirmwareImage> =
+        got.iter().map(|i| (i.label.as_str(), i)).collect();
+    let want_by: BTreeMap<&str, &FirmwareImage> =
+        want.iter().map(|i| (i.label.as_str(), i)).collect();
+    for (label, w) in &want_by {
+        match got_by.get(label) {
+            Some(g) => image(w, g, out),
+            None => out.findings.push(finding(
+                FindingKind::SourceMissing,
+                Severity::Medium,
+                format!("firmware {label}"),
+                Some(format!("sha256={} size={}", w.sha256, w.size)),
+                Some("not collected".into()),
+                format!(
+                    "the reference has firmware image {label} but this evidence does not \
+                     (collect --firmware {label}=PATH): its modules are not compared"
+                ),
+            )),
+        }
+    }
+    for label in got_by.keys() {
+        if !want_by.contains_key(label) {
+            out.notes.push(format!(
+                "firmware image {label} is in the evidence but not in the reference: not compared"
+            ));
+        }
+    }
+}
+
+/// Compares two images with the same label.
+pub fn image(want: &FirmwareImage, got: &FirmwareImage, out: &mut Outcome) {
+    if want.sha256 == got.sha256 {
+        return;
+    }
+    let label = want.label.as_str();
+    let w: BTreeMap<&str, &FirmwareItem> =
+        want.items.iter().map(|i| (i.path.as_str(), i)).collect();
+    let g: BTreeMap<&str, &FirmwareItem> = got.items.iter().map(|i| (i.path.as_str(), i)).collect();
+    let before = out.findings.len();
+    // Paths of items whose own content changed, were added or removed: their containers are
+    // not reported again for stored bytes.
+    let mut changed: Vec<&str> = Vec::new();
+    for (path, wi) in &w {
+        match g.get(path) {
+            None if wi.erased => {}
+            None => {
+                changed.push(path);
+                out.findings.push(removed(label, wi));
+            }
+            Some(gi) if wi.erased && gi.erased => {}
+            Some(gi) if wi.sha256 != gi.sha256 || wi.kind != gi.kind => {
+                changed.push(path);
+                out.findings.push(item_changed(label, wi, gi));
+            }
+            Some(_) => {}
+        }
+    }
+    for (path, gi) in &g {
+        if !w.contains_key(path) && !gi.erased {
+            changed.push(path);
+            out.findings.push(added(label, gi));
+        }
+    }
+    for (path, wi) in &w {
+        let Some(gi) = g.get(path) else { continue };
+        if wi.sha256 != gi.sha256 || wi.stored_sha256 == gi.stored_sha256 {
+            continue;
+        }
+        if wi.erased && gi.erased {
+            continue;
+        }
+        let inside = format!("{path}/");
+        if changed.iter().any(|c| c.starts_with(&inside)) {
+            continue;
+        }
+        out.findings.push(finding(
+            kind_of(wi, Change::Changed),
+            Severity::Critical,
+            subject(label, wi),
+            Some(describe_stored(wi)),
+            Some(describe_stored(gi)),
+            format!(
+                "{} differs as stored in flash ({} bytes, was {}) although everything read \
+                 from it decodes the same: recompressed, or a header or checksum changed",
+                what(wi),
+                gi.size,
+                wi.size
+            ),
+        ));
+    }
+    if out.findings.len() == before {
+        // Every byte of an image lies in some item, so this means the comparison itself missed
+        // something: say so rather than report the image as equal.
+        out.findings.push(finding(
+            FindingKind::FirmwareChanged,
+            Severity::Critical,
+            format!("firmware {label}"),
+            Some(format!("sha256={} size={}", want.sha256, want.size)),
+            Some(format!("sha256={} size={}", got.sha256, got.size)),
+            format!(
+                "firmware image {label} differs from the reference, but no item read from it \
+                 does"
+            ),
+        ));
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Added,
+    Removed,
+    Changed,
+}
+
+fn kind_of(item: &FirmwareItem, change: Change) -> FindingKind {
+    match (item.kind.as_str(), change) {
+        ("file", Change::Added) => FindingKind::FirmwareModuleAdded,
+        ("file", Change::Removed) => FindingKind::FirmwareModuleRemoved,
+        ("file", Change::Changed) => FindingKind::FirmwareModuleChanged,
+        _ => FindingKind::FirmwareChanged,
+    }
+}
+
+fn subject(label: &str, item: &FirmwareItem) -> String {
+    match (&item.guid, &item.name) {
+        (Some(guid), Some(name)) if item.kind == "file" => {
+            format!("firmware {label}: {guid} {name}")
+        }
+        _ => format!("firmware {label}: {}", item.path),
+    }
+}
+
+/// "DXE driver PlatformDxe (D6A2…)" or "free space of fv:…".
+fn what(item: &FirmwareItem) -> String {
+    match item.kind.as_str() {
+        "file" => format!(
+            "{} {}({})",
+            item.subtype.as_deref().unwrap_or("file"),
+            item.name
+                .as_deref()
+                .map(|n| format!("{n} "))
+                .unwrap_or_default(),
+            item.guid.as_deref().unwrap_or("?")
+        ),
+        "volume" => format!(
+            "{} volume {}",
+            item.subtype.as_deref().unwrap_or(""),
+            item.path
+        ),
+        other => format!("{other} {}", item.path),
+    }
+}
+
+/// For a file, the volume it sits in (its whole path is the finding's subject otherwise).
+fn place(item: &FirmwareItem) -> String {
+    if item.kind != "file" {
+        return String::new();
+    }
+    let parent = item.path.rsplit_once('/').map_or("", |(p, _)| p);
+    match parent.rsplit('/').find(|c| c.starts_with("fv:")) {
+        Some(fv) => format!(", in volume {}", fv.trim_start_matches("fv:")),
+        None => String::new(),
+    }
+}
+
+fn describe(item: &FirmwareItem) -> String {
+    let mut s = format!("sha256={} size={}", item.sha256, item.size);
+    if let Some(name) = &item.name {
+        s.push_str(&format!(" name={name}"));
+    }
+    if item.kind != "file" && item.kind != "volume" {
+        s.push_str(if item.erased {
+            " erased"
+        } else {
+            " holds data"
+        });
+    }
+    s
+}
+
+fn describe_stored(item: &FirmwareItem) -> String {
+    format!("stored sha256={} size={}", item.stored_sha256, item.size)
+}
+
+fn removed(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
+    finding(
+        kind_of(item, Change::Removed),
+        Severity::Critical,
+        subject(label, item),
+        Some(describe(item)),
+        None,
+        format!("{} of the reference is gone{}", what(item), place(item)),
+    )
+}
+
+fn added(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
+    let extra = if item.kind == "file" {
+        String::new()
+    } else {
+        " and holds data that is not erased flash".into()
+    };
+    finding(
+        kind_of(item, Change::Added),
+        Severity::Critical,
+        subject(label, item),
+        None,
+        Some(describe(item)),
+        format!(
+            "{} is not in the reference{extra}{}",
+            what(item),
+            place(item)
+        ),
+    )
+}
+
+fn item_changed(label: &str, w: &FirmwareItem, g: &FirmwareItem) -> boardproof_evidence::Finding {
+    let renamed = match (&w.name, &g.name) {
+        (Some(a), Some(b)) if a != b => format!(" (UI name {a} is now {b})"),
+        _ => String::new(),
+    };
+    finding(
+        kind_of(w, Change::Changed),
+        Severity::Critical,
+        subject(label, w),
+        Some(describe(w)),
+        Some(describe(g)),
+        format!(
+            "{} differs from the reference{renamed}{}",
+            what(w),
+            place(w)
+        ),
+    )
+}
