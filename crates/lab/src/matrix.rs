@@ -445,6 +445,31 @@ pub fn golden_reference(ev: &Evidence, keep: Option<&Path>) -> Result<Reference,
     Ok(opened.reference)
 }
 
+/// Label of the flash dump in every boot's evidence.
+pub const FLASH_LABEL: &str = "flash";
+
+/// Adds the machine's flash to a boot's evidence: the OVMF CODE image QEMU ran as pflash,
+/// read host-side, as an external SPI programmer clipped to a real board's flash chip would
+/// read it (the guest cannot read its own flash; see docs/firmware.md). The variable store is
+/// left out: the firmware writes it on every boot.
+pub fn add_flash_dump(lab: &Lab, s: &Scenario, ev: &mut Evidence) -> Result<(), Error> {
+    let (m, _) = lab.machine_for(s)?;
+    let image = boardproof_collect::firmware::read(FLASH_LABEL, &m.firmware_code)
+        .map_err(|e| Error::Invalid(format!("flash dump: {e}")))?;
+    ev.sources.push(boardproof_evidence::SourceReport {
+        name: "firmware".into(),
+        status: boardproof_evidence::SourceStatus::Ok,
+        reason: None,
+        items: 1,
+        notes: vec![format!(
+            "{FLASH_LABEL}: {} (the pflash image QEMU ran, read host-side)",
+            m.firmware_code.display()
+        )],
+    });
+    ev.inventory.firmware.push(image);
+    Ok(())
+}
+
 /// The evidence a boot sent.
 pub fn evidence_of(r: &BootResult) -> Result<Evidence, Error> {
     if r.output.collect_exit != 0 {
@@ -560,6 +585,10 @@ pub fn run_row(
             return row;
         }
     };
+    if let Err(e) = add_flash_dump(lab, s, &mut ev) {
+        row.detail = e.to_string();
+        return row;
+    }
     let check = match quote_check(lab, s, &r) {
         Ok(c) => c,
         Err(e) => {
@@ -642,7 +671,8 @@ pub fn reference_boot(lab: &Lab, opts: &MatrixOptions) -> Result<(BootResult, Re
             ..opts.boot.clone()
         },
     )?;
-    let ev = evidence_of(&first)?;
+    let mut ev = evidence_of(&first)?;
+    add_flash_dump(lab, &GOLDEN, &mut ev)?;
     if let Some(k) = &opts.keep {
         keep_boot(&k.join("golden-1"), &first, None)?;
     }

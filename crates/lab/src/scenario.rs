@@ -266,12 +266,19 @@ pub const CATALOGUE: &[Scenario] = &[
         name: "ovmf-dxe-patched",
         title: "one byte patched inside one OVMF DXE module",
         change: Change::FirmwareDxe,
-        expect: &[e(
-            "eventlog-event-changed",
-            &["PCR 0", "EV_EFI_PLATFORM_FIRMWARE_BLOB", "0x900000"],
-        )],
+        expect: &[
+            e(
+                "eventlog-event-changed",
+                &["PCR 0", "EV_EFI_PLATFORM_FIRMWARE_BLOB", "0x900000"],
+            ),
+            e(
+                "firmware-module-changed",
+                &["128FB770-5E79-4176-9E51-9BB268A17DD1", "PciHostBridgeDxe"],
+            ),
+        ],
         why: "the firmware measures its DXE volume (the blob at 0x900000, 12 MiB) into PCR 0: \
-              exactly that event changes, nothing else",
+              exactly that event changes; the flash dump in the evidence names the module \
+              itself (its UI name changed), not the compressed volume that carries it",
     },
     Scenario {
         name: "eventlog-tampered",
