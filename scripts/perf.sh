@@ -5,6 +5,7 @@
 #
 #   scripts/perf.sh            # all of it (about 8 minutes on 2 cores)
 #   scripts/perf.sh attest     # only the event log and quote figures
+#   scripts/perf.sh firmware   # only the firmware inventory figures (UEFIExtract beside)
 #
 # Needs hyperfine, dmidecode, pciutils and usbutils (scripts/install-test-deps.sh).
 set -euo pipefail
@@ -28,6 +29,36 @@ echo "- $(uname -sr); $(dmidecode --version 2>/dev/null | sed 's/^/dmidecode /')
 echo
 
 section=${1:-all}
+if [ "$section" = firmware ] || [ "$section" = all ]; then
+echo "## firmware inspect --json vs UEFIExtract report (whole process, full inventory)"
+echo
+echo "UEFIExtract $(UEFIExtract 2>&1 | head -1 | sed 's/^UEFIExtract //')"
+echo
+echo "| image | bytes | boardproof mean ± σ | UEFIExtract mean ± σ | UEFIExtract / boardproof |"
+echo "|---|---:|---:|---:|---:|"
+for f in /usr/share/OVMF/OVMF_CODE_4M.fd /usr/share/OVMF/OVMF_CODE_4M.secboot.fd \
+         ../shared/testdata/uefi/fiano-ApolloLake-Fsp.fd; do
+  name=$(basename "$f")
+  # UEFIExtract writes its report beside the image: a copy in the scratch folder.
+  cp "$f" "$out/$name"
+  hyperfine -N --warmup 3 --min-runs 20 --export-json "$out/$name.json" \
+    "$bp firmware inspect --json $out/$name" "UEFIExtract $out/$name report" >/dev/null 2>&1
+  python3 - "$out/$name.json" "$name" "$(stat -c %s "$f")" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+ms = lambda x: f"{x * 1e3:.1f} ms"
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {ms(r[0]['mean'])} ± {ms(r[0]['stddev'])} | "
+      f"{ms(r[1]['mean'])} ± {ms(r[1]['stddev'])} | {r[1]['mean'] / r[0]['mean']:.1f} |")
+EOF
+done
+echo
+echo "## criterion: in-process inventory of OVMF_CODE_4M.fd, SHA-256 of its decompressed bytes once"
+echo
+cargo bench --locked -q -p boardproof-formats --bench uefi -- --noplot 2>/dev/null \
+  | grep -E "^uefi/|time:|thrpt:" || true
+echo
+[ "$section" = firmware ] && exit 0
+fi
 if [ "$section" = attest ] || [ "$section" = all ]; then
 echo "## eventlog replay vs tpm2_eventlog (whole process, output to /dev/null)"
 echo

@@ -356,7 +356,7 @@ fn parse_file(
         header_size,
         checksums_ok: header_sum == 0 && data_ok,
         body_sha256: sha256(body),
-        body_erased: body.iter().all(|b| *b == erase),
+        body_erased: super::all_erased(body, erase),
         sections,
     })
 }
