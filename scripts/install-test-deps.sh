@@ -16,7 +16,7 @@
 set -euo pipefail
 
 packages=(dmidecode pciutils usbutils hwdata hyperfine tpm2-tools uefitool-cli
-  qemu-system-x86 ovmf swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps)
+  qemu-system-x86 ovmf ipxe-qemu seabios swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps)
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()

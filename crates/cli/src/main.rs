@@ -289,6 +289,10 @@ struct CollectArgs {
     /// risk on real hardware. Compare only with references collected the same way.
     #[arg(long)]
     probe_i2c: bool,
+    /// Read every PCI device's option ROM (sys/bus/pci/devices/*/rom). Opt-in: the kernel
+    /// turns on each device's ROM decoding while it reads; see docs/evidence.md.
+    #[arg(long)]
+    option_roms: bool,
 
     /// Answer a verifier's challenge (`attest challenge`): the evidence then carries a TPM
     /// quote over the challenge's secret: PCRs 0-9 (and 10 when IMA keeps a list), SHA-256.
@@ -367,6 +371,10 @@ struct ScanArgs {
     /// risk on real hardware. Compare only with references collected the same way.
     #[arg(long)]
     probe_i2c: bool,
+    /// Read every PCI device's option ROM (sys/bus/pci/devices/*/rom). Opt-in: the kernel
+    /// turns on each device's ROM decoding while it reads; see docs/evidence.md.
+    #[arg(long)]
+    option_roms: bool,
     /// Also verify against this signed manifest.
     #[arg(long, requires = "pubkey")]
     manifest: Option<PathBuf>,
@@ -394,6 +402,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             a.out.as_deref(),
             a.json,
             a.probe_i2c,
+            a.option_roms,
             a.challenge.as_deref().map(|c| (a.tpm.as_path(), c)),
             &a.firmware,
         ),
@@ -455,6 +464,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             store: a.store,
             root: a.root,
             probe_i2c: a.probe_i2c,
+            option_roms: a.option_roms,
             manifest: a.manifest.zip(a.pubkey),
             accept: a.accept.then_some(a.reason.unwrap_or_default()),
             firmware: a.firmware,

@@ -25,6 +25,12 @@ use boardproof_formats::pci_ids::PciIds;
 
 pub use fsutil::{read_capped, MAX_FILE};
 
+/// The evidence record of an option ROM's bytes read from a file (`firmware inspect`), with no
+/// device: `location` and `address` say where it came from.
+pub fn option_rom_record(bytes: &[u8], from: &str) -> boardproof_evidence::OptionRom {
+    sources::option_rom::describe(from.to_owned(), "-".into(), from.to_owned(), bytes)
+}
+
 /// Errors of this crate. Only [`collect`]'s callers that read single files see them; inside a
 /// collection each error ends its own source.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +78,8 @@ pub struct Options {
     /// Actively probe every I2C/SMBus adapter through /dev/i2c-N for chips no driver declared
     /// (see `sources::i2c::probe` for the safety rules and the risk on real hardware).
     pub probe_i2c: bool,
+    /// Read every PCI device's option ROM (`sources::option_rom` says what that touches).
+    pub option_roms: bool,
 }
 
 impl Options {
@@ -81,6 +89,7 @@ impl Options {
             root: root.into(),
             pci_ids: load_pci_ids(),
             probe_i2c: false,
+            option_roms: false,
         }
     }
 }
@@ -108,6 +117,7 @@ pub fn load_pci_ids() -> Option<PciIds> {
 enum Source {
     Smbios,
     Pci,
+    OptionRoms,
     Usb,
     I2c,
     Block,
@@ -119,9 +129,10 @@ enum Source {
     Ima,
 }
 
-const ORDER: [Source; 11] = [
+const ORDER: [Source; 12] = [
     Source::Smbios,
     Source::Pci,
+    Source::OptionRoms,
     Source::Usb,
     Source::I2c,
     Source::Block,
@@ -138,6 +149,7 @@ impl Source {
         match self {
             Source::Smbios => "smbios",
             Source::Pci => "pci",
+            Source::OptionRoms => "option-roms",
             Source::Usb => "usb",
             Source::I2c => "i2c",
             Source::Block => "block",
@@ -152,8 +164,8 @@ impl Source {
 }
 
 /// The names of the sources, in the order they run.
-pub const SOURCES: [&str; 11] = {
-    let mut names = [""; 11];
+pub const SOURCES: [&str; 12] = {
+    let mut names = [""; 12];
     let mut i = 0;
     while i < ORDER.len() {
         names[i] = ORDER[i].name();
@@ -264,6 +276,7 @@ fn run_source(
     match source {
         Source::Smbios => sources::smbios(root, inv, volatile),
         Source::Pci => sources::pci::collect(root, opts.pci_ids.as_ref(), inv),
+        Source::OptionRoms => sources::option_rom::collect(root, opts.option_roms, inv),
         Source::Usb => sources::usb::collect(root, inv),
         Source::I2c => sources::i2c::collect(root, inv, opts.probe_i2c),
         Source::Block => sources::block::collect(root, inv),
@@ -286,6 +299,7 @@ fn merge(into: &mut Inventory, part: Inventory) {
         tpm,
         ima,
         firmware,
+        option_roms,
     } = part;
     if ima.is_some() {
         into.ima = ima;
@@ -300,6 +314,7 @@ fn merge(into: &mut Inventory, part: Inventory) {
     into.kernel_modules.extend(kernel_modules);
     into.acpi_tables.extend(acpi_tables);
     into.firmware.extend(firmware);
+    into.option_roms.extend(option_roms);
 }
 
 /// The current time, RFC 3339 in UTC.

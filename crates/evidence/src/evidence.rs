@@ -90,6 +90,59 @@ pub struct Inventory {
     /// Firmware images given to collect (`--firmware`), read module by module.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub firmware: Vec<FirmwareImage>,
+    /// PCI option ROMs (`--option-roms`), one per device that exposes one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub option_roms: Vec<OptionRom>,
+}
+
+/// The expansion ROM of one PCI device: code the host firmware runs before the OS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionRom {
+    /// The device's location, as its PCI component's (bridges by device.function).
+    pub location: String,
+    /// The device's `vendor:device` (from its config space, not the ROM).
+    pub device: String,
+    /// Bus address when read (not compared).
+    pub address: String,
+    /// Bytes read.
+    pub size: u64,
+    /// SHA-256 of every byte read.
+    pub sha256: String,
+    /// The images, in ROM order.
+    pub images: Vec<OptionRomImage>,
+    /// Bytes after the last image: their size, digest, and whether they are erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trailing: Option<String>,
+    /// Why the ROM could not be decoded (it is still hashed and compared whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One image of an option ROM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionRomImage {
+    /// Offset in the ROM.
+    pub offset: u64,
+    /// Length in bytes.
+    pub length: u64,
+    /// `x86 PC-AT`, `EFI`, …
+    pub code_type: String,
+    /// PCIR `vendor:device`.
+    pub pci_id: String,
+    /// PCIR class code, hex.
+    pub class_code: String,
+    /// PCIR code revision.
+    pub code_revision: u16,
+    /// For EFI images: machine (`x64`), subsystem, and whether compressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efi: Option<String>,
+    /// For EFI images: SHA-256 of the (decompressed) driver, or why it was not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driver_sha256: Option<String>,
+    /// SHA-256 of the image's bytes.
+    pub sha256: String,
 }
 
 /// One firmware image (a flash dump, an OVMF CODE or VARS file, a capsule's payload) and every

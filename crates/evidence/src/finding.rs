@@ -26,6 +26,8 @@ pub enum FindingKind {
     FirmwareModuleRemoved,
     /// A firmware module changed.
     FirmwareModuleChanged,
+    /// A PCI device's option ROM changed, appeared or vanished (the device itself the same).
+    OptionRomChanged,
     /// An ACPI table appeared.
     AcpiTableAdded,
     /// An ACPI table disappeared.
@@ -68,6 +70,7 @@ impl FindingKind {
             FindingKind::FirmwareModuleAdded => "firmware-module-added",
             FindingKind::FirmwareModuleRemoved => "firmware-module-removed",
             FindingKind::FirmwareModuleChanged => "firmware-module-changed",
+            FindingKind::OptionRomChanged => "option-rom-changed",
             FindingKind::AcpiTableAdded => "acpi-table-added",
             FindingKind::AcpiTableRemoved => "acpi-table-removed",
             FindingKind::AcpiTableChanged => "acpi-table-changed",

@@ -32,6 +32,7 @@ pub mod ima;
 pub mod kmod_sig;
 pub mod pci_config;
 pub mod pci_ids;
+pub mod pci_rom;
 pub mod reader;
 pub mod smbios;
 pub mod tpm2;

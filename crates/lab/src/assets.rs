@@ -15,6 +15,8 @@ use crate::{Error, Progress};
 
 /// Debian's OVMF build with a 4 MiB flash (CODE read-only, VARS copied per boot).
 pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+/// iPXE's option ROM for the golden NIC (e1000e), which QEMU loads by default.
+pub const NIC_ROM: &str = "/usr/lib/ipxe/qemu/efi-e1000e.rom";
 /// The variable store template.
 pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 /// Debian's variable store with the Microsoft Secure Boot keys enrolled (PK, KEK, db, dbx).
@@ -135,6 +137,7 @@ pub fn check_host() -> Result<(), Error> {
         (OVMF_CODE, "ovmf"),
         (OVMF_VARS, "ovmf"),
         (BUSYBOX, "busybox-static"),
+        (NIC_ROM, "ipxe-qemu"),
     ] {
         if !Path::new(file).is_file() {
             return Err(Error::MissingTool {

@@ -63,7 +63,7 @@ pub struct Built {
 }
 
 /// Flags for the guest's `boardproof collect`.
-pub const COLLECT_FLAGS: &str = "--probe-i2c";
+pub const COLLECT_FLAGS: &str = "--probe-i2c --option-roms";
 
 fn init_script(collect_flags: &str) -> String {
     format!(

@@ -39,6 +39,8 @@ pub struct Machine {
     pub nic_model: String,
     /// The NIC's MAC address.
     pub mac: String,
+    /// The NIC's option ROM instead of QEMU's default (iPXE's `efi-<model>.rom`).
+    pub nic_romfile: Option<PathBuf>,
     /// Disks in order.
     pub disks: Vec<Disk>,
     /// A TPM 2.0 is attached.
@@ -80,6 +82,7 @@ impl Machine {
             smbios: golden_smbios(),
             nic_model: "e1000e".into(),
             mac: "ac:1f:6b:12:34:56".into(),
+            nic_romfile: None,
             disks: vec![
                 Disk {
                     bus: DiskBus::Sata,
@@ -209,7 +212,15 @@ impl Machine {
             "-netdev".into(),
             "user,id=net0,restrict=on".into(),
             "-device".into(),
-            format!("{},netdev=net0,mac={}", self.nic_model, self.mac),
+            format!(
+                "{},netdev=net0,mac={}{}",
+                self.nic_model,
+                self.mac,
+                self.nic_romfile
+                    .as_ref()
+                    .map(|r| format!(",romfile={}", drive_file(r)))
+                    .unwrap_or_default()
+            ),
             "-device".into(),
             "qemu-xhci,id=xhci".into(),
         ]);

@@ -38,6 +38,8 @@ pub struct Lab {
     pub ssdt: PathBuf,
     /// OVMF with one DXE module patched (cached), and what changed.
     pub patched_firmware: Option<(PathBuf, ovmf::Patch)>,
+    /// The NIC's option ROM with one byte of its legacy image changed.
+    pub patched_rom: Option<PathBuf>,
     /// Byte of the golden event log the tampered-log scenario flips (known after the
     /// reference boot).
     pub tamper_offset: std::sync::OnceLock<usize>,
@@ -159,6 +161,13 @@ impl Lab {
         } else {
             None
         };
+        let patched_rom = if wants(|c| matches!(c, Change::OptionRom)) {
+            let p = d.join("efi-e1000e-patched.rom");
+            patch_option_rom(Path::new(crate::assets::NIC_ROM), &p)?;
+            Some(p)
+        } else {
+            None
+        };
         Ok(Lab {
             assets,
             dir,
@@ -169,6 +178,7 @@ impl Lab {
             blank_disk,
             ssdt,
             patched_firmware,
+            patched_rom,
             tamper_offset: std::sync::OnceLock::new(),
             tpm_state,
             db_vars,
@@ -236,6 +246,13 @@ impl Lab {
                         .ok_or_else(|| missing("the changed kernel"))?,
                 )
             }
+            Change::OptionRom => {
+                m.nic_romfile = Some(
+                    self.patched_rom
+                        .clone()
+                        .ok_or_else(|| missing("the patched option ROM"))?,
+                )
+            }
             Change::FirmwareDxe => {
                 m.firmware_code = self
                     .patched_firmware
@@ -285,6 +302,30 @@ impl Lab {
             "reference event log has no SHA-256 bank".into(),
         ))
     }
+}
+
+/// Writes `rom` to `out` with one byte of its first (legacy x86) image flipped, 1 KiB in:
+/// code a UEFI machine never runs, so the machine boots and measures the same.
+pub fn patch_option_rom(rom: &Path, out: &Path) -> Result<(), Error> {
+    let mut bytes = std::fs::read(rom).map_err(Error::io(rom))?;
+    let parsed = boardproof_formats::pci_rom::parse(&bytes)
+        .map_err(|e| Error::Invalid(format!("{}: {e}", rom.display())))?;
+    let first = parsed
+        .images
+        .first()
+        .filter(|i| i.code_type == 0 && i.length > 0x400)
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "{}: first image is not a legacy x86 one",
+                rom.display()
+            ))
+        })?;
+    let at = first.offset.saturating_add(0x400);
+    let b = bytes
+        .get_mut(at)
+        .ok_or_else(|| Error::Invalid("patch offset out of the ROM".into()))?;
+    *b ^= 0x01;
+    std::fs::write(out, &bytes).map_err(Error::io(out))
 }
 
 /// OVMF with one DXE module patched, cached by the original's digest (with a description of

@@ -68,6 +68,8 @@ pub enum Change {
     NoTpm,
     /// One byte inside one DXE module of OVMF (its UI name), volume recompressed.
     FirmwareDxe,
+    /// One byte of the NIC option ROM's legacy x86 image (which a UEFI machine never runs).
+    OptionRom,
     /// One bit of the event log flipped as the guest's userspace reads it (inside the SHA-256
     /// digest of the DXE volume's event), the TPM untouched.
     TamperedLog,
@@ -281,6 +283,18 @@ pub const CATALOGUE: &[Scenario] = &[
               itself (its UI name changed), not the compressed volume that carries it",
     },
     Scenario {
+        name: "option-rom-patched",
+        title: "one byte patched in the NIC's option ROM (its legacy x86 image)",
+        change: Change::OptionRom,
+        expect: &[e(
+            "option-rom-changed",
+            &["option ROM of pci", "(8086:10d3)", "x86 PC-AT) changed"],
+        )],
+        why: "the NIC (same device, same identity) carries a ROM whose legacy image differs; \
+              OVMF runs only the ROM's EFI driver, which is unchanged, so nothing is measured \
+              differently: only reading the ROM itself shows it",
+    },
+    Scenario {
         name: "eventlog-tampered",
         title: "one bit flipped in the event log userspace reads (TPM untouched)",
         change: Change::TamperedLog,
@@ -383,6 +397,7 @@ impl Scenario {
             | Change::Module(..)
             | Change::ImaFile
             | Change::FirmwareDxe
+            | Change::OptionRom
             | Change::TamperedLog
             | Change::KernelAppended
             | Change::SecureBootDb

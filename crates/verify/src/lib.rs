@@ -14,6 +14,7 @@ mod components;
 mod eventlog;
 pub mod firmware;
 mod ima;
+mod option_rom;
 mod platform;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -109,6 +110,15 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
     }
     if !unseen.contains("acpi") {
         acpi(reference, ev, &mut out);
+    }
+    if !unseen.contains("option-roms") && !unseen.contains("pci") {
+        option_rom::compare(
+            &reference.inventory.option_roms,
+            &ev.inventory.option_roms,
+            &reference.inventory.components,
+            &ev.inventory.components,
+            &mut out,
+        );
     }
     if !unseen.contains("firmware") {
         firmware::compare(

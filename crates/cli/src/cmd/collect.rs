@@ -12,6 +12,7 @@ pub fn run(
     out: Option<&Path>,
     json: bool,
     probe_i2c: bool,
+    option_roms: bool,
     challenge: Option<(&Path, &Path)>,
     firmware: &[String],
 ) -> anyhow::Result<Outcome> {
@@ -24,6 +25,7 @@ pub fn run(
     output::warn_if_not_root(root);
     let mut opts = Options::new(root);
     opts.probe_i2c = probe_i2c;
+    opts.option_roms = option_roms;
     // The quote first: the event log and IMA list read afterwards hold at least what it
     // covers. A challenge that cannot be answered stops here, with nothing written.
     let attestation = match challenge {

@@ -52,13 +52,6 @@ struct Inspected<'a> {
     items: Vec<Node>,
 }
 
-/// Reads and parses an image, naming the file (and the offset) in any error.
-pub fn read_image(path: &Path) -> anyhow::Result<(Vec<u8>, uefi::Image)> {
-    let bytes = read_capped(path)?;
-    let image = uefi::parse_image(&bytes).with_context(|| format!("{}", path.display()))?;
-    Ok((bytes, image))
-}
-
 /// The tree of `image`.
 pub fn tree(image: &uefi::Image) -> Vec<Node> {
     image
@@ -216,7 +209,14 @@ fn walk<'a>(nodes: &'a [Node], depth: usize, out: &mut Vec<(usize, &'a Node)>) {
 }
 
 pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
-    let (bytes, image) = read_image(path)?;
+    let bytes = read_capped(path)?;
+    // A PCI option ROM (a ROM file, or sys/bus/pci/devices/*/rom copied out) starts with the
+    // expansion ROM signature; a firmware image never does (its first volume or descriptor
+    // comes first).
+    if bytes.starts_with(&[0x55, 0xaa]) {
+        return inspect_rom(path, &bytes, json);
+    }
+    let image = uefi::parse_image(&bytes).with_context(|| format!("{}", path.display()))?;
     let items = tree(&image);
     if json {
         let v = Inspected {
@@ -351,4 +351,47 @@ pub fn diff(a: &Path, b: &Path, json: bool) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+fn inspect_rom(path: &Path, bytes: &[u8], json: bool) -> anyhow::Result<Outcome> {
+    boardproof_formats::pci_rom::parse(bytes).with_context(|| format!("{}", path.display()))?;
+    let name = path.display().to_string();
+    let rom = boardproof_collect::option_rom_record(bytes, &name);
+    if json {
+        output::print(&output::json(&rom)?)?;
+        return Ok(Outcome::Clean);
+    }
+    let rows: Vec<Vec<String>> = rom
+        .images
+        .iter()
+        .map(|i| {
+            vec![
+                format!("{:#x}", i.offset),
+                format!("{:#x}", i.length),
+                i.code_type.clone(),
+                i.pci_id.clone(),
+                i.class_code.clone(),
+                i.sha256.get(..16).unwrap_or(&i.sha256).to_owned(),
+                match (&i.efi, &i.driver_sha256) {
+                    (Some(e), Some(d)) => format!("{e}; driver sha256 {d}"),
+                    _ => String::new(),
+                },
+            ]
+        })
+        .collect();
+    let mut text = format!(
+        "{name}: PCI option ROM, {} bytes, {} images, sha256 {}\n",
+        rom.size,
+        rom.images.len(),
+        rom.sha256
+    );
+    text.push_str(&output::listing(
+        &["offset", "size", "code", "pci id", "class", "sha256", "EFI"],
+        &rows,
+    ));
+    if let Some(t) = &rom.trailing {
+        text.push_str(&format!("after the last image: {t}\n"));
+    }
+    output::print(&text)?;
+    Ok(Outcome::Clean)
 }

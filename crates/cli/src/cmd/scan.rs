@@ -15,6 +15,8 @@ pub struct ScanOptions {
     pub root: PathBuf,
     /// Probe I2C/SMBus adapters actively.
     pub probe_i2c: bool,
+    /// Read PCI option ROMs.
+    pub option_roms: bool,
     pub manifest: Option<(PathBuf, PathBuf)>,
     pub accept: Option<String>,
     /// `--firmware [LABEL=]IMAGE` arguments.
@@ -49,6 +51,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     output::warn_if_not_root(&o.root);
     let mut opts = Options::new(&o.root);
     opts.probe_i2c = o.probe_i2c;
+    opts.option_roms = o.option_roms;
     let mut ev = collect(&opts, &mut output::source_progress());
     if !images.is_empty() {
         ev.sources.push(super::firmware::source_report(&images));

@@ -14,6 +14,7 @@ mod fixture;
 mod hostile;
 mod lab;
 mod lab_golden;
+mod option_rom;
 mod pci_names;
 mod scan;
 mod schema;

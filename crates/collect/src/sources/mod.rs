@@ -7,6 +7,7 @@ pub mod i2c;
 pub mod ima;
 pub mod modules;
 pub mod net;
+pub mod option_rom;
 pub mod pci;
 pub mod tpm;
 pub mod usb;
