@@ -7,7 +7,8 @@
 #   hyperfine  whole-process timing for docs/performance.md
 #   tpm2-tools tpm2_eventlog, event log reference (tests/it/eventlog_tpm2.rs)
 #   uefitool-cli UEFIExtract, firmware image reference (tests/it/firmware_uefiextract.rs)
-#   python3-pip, then PyPI's uefi_firmware: EDK2's EFI/Tiano compressor in C, the reference for
+#   python3-pip, then PyPI's edk2-basetools (EDK2's GenerateCapsule, the capsule reference) and
+#   uefi_firmware: EDK2's EFI/Tiano compressor in C, the reference for
 #              tests/it/firmware_tiano.rs
 #   the lab server (boardproof lab, crates/lab): qemu-system-x86 ovmf swtpm swtpm-tools
 #              busybox-static e2fsprogs kmod binutils (apt-get download and dpkg-deb fetch
@@ -16,7 +17,7 @@
 set -euo pipefail
 
 packages=(dmidecode pciutils usbutils hwdata hyperfine tpm2-tools uefitool-cli
-  qemu-system-x86 ovmf ipxe-qemu seabios swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps)
+  qemu-system-x86 ovmf ipxe-qemu seabios swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps openssl)
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 missing=()
@@ -27,6 +28,12 @@ done
 if ! python3 -c "import uefi_firmware.efi_compressor" 2>/dev/null; then
   echo "install-test-deps: installing uefi_firmware (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check uefi_firmware==1.16
+fi
+# EDK2's GenerateCapsule (Python, PyPI edk2-basetools): builds and dumps the FMP capsules the
+# capsule reference test reads.
+if ! python3 -c "import edk2basetools.Capsule.GenerateCapsule" 2>/dev/null; then
+  echo "install-test-deps: installing edk2-basetools (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check edk2-basetools==0.1.53
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

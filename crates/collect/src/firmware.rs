@@ -13,35 +13,135 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use boardproof_evidence::{FirmwareImage, FirmwareItem};
-use boardproof_formats::uefi::{self, Content, File, Inner, Section, TopItem, Volume};
+use boardproof_formats::uefi::{self, capsule, Content, File, Inner, Section, TopItem, Volume};
 use sha2::{Digest, Sha256};
 
 use crate::{read_capped, Error};
 
-/// Reads the image at `path` and lists its items under `label`.
+/// Reads the image (or UEFI capsule) at `path` and lists its items under `label`.
 pub fn read(label: &str, path: &Path) -> Result<FirmwareImage, Error> {
     let bytes = read_capped(path)?;
-    let image = uefi::parse_image(&bytes).map_err(|source| Error::Parse {
+    let parse_error = |source| Error::Parse {
         path: path.to_owned(),
         source,
-    })?;
-    Ok(inventory(
-        label,
-        &path.display().to_string(),
-        &bytes,
-        &image,
-    ))
+    };
+    let shown = path.display().to_string();
+    if capsule::is_capsule(&bytes) {
+        let c = capsule::parse_capsule(&bytes).map_err(parse_error)?;
+        return Ok(capsule_inventory(label, &shown, &bytes, &c));
+    }
+    let image = uefi::parse_image(&bytes).map_err(parse_error)?;
+    Ok(inventory(label, &shown, &bytes, &image))
 }
 
 /// The items of `image` (parsed from `bytes`).
 pub fn inventory(label: &str, path: &str, bytes: &[u8], image: &uefi::Image) -> FirmwareImage {
     let mut items = Vec::new();
     let mut seen = Occurrences::default();
+    image_items(image, "", &mut seen, &mut items);
+    FirmwareImage {
+        label: label.to_owned(),
+        path: path.to_owned(),
+        size: bytes.len() as u64,
+        sha256: hex::encode(uefi::sha256_of(bytes)),
+        items,
+    }
+}
+
+/// The items of a capsule: its header, each embedded driver (a module: code the firmware runs
+/// to apply the update), each payload, and the items of every payload that is a firmware
+/// image, under `capsule/payload:<UpdateImageTypeId>`.
+pub fn capsule_inventory(
+    label: &str,
+    path: &str,
+    bytes: &[u8],
+    c: &capsule::Capsule,
+) -> FirmwareImage {
+    let mut items = Vec::new();
+    let mut seen = Occurrences::default();
+    let header = bytes
+        .get(..usize::try_from(c.header_size).unwrap_or(0))
+        .unwrap_or_default();
+    let header_digest = hex::encode(uefi::sha256_of(header));
+    items.push(FirmwareItem {
+        path: "capsule".into(),
+        kind: "capsule".into(),
+        subtype: Some(format!("flags {:#010x}", c.flags)),
+        guid: Some(c.guid.to_string()),
+        name: None,
+        size: u64::from(c.image_size),
+        sha256: header_digest.clone(),
+        stored_sha256: header_digest,
+        erased: false,
+    });
+    match &c.body {
+        capsule::Body::Image(image) => image_items(image, "capsule", &mut seen, &mut items),
+        capsule::Body::Fmp(fmp) => {
+            for (_, size, digest) in &fmp.drivers {
+                items.push(FirmwareItem {
+                    path: seen.key("capsule", "driver"),
+                    kind: "file".into(),
+                    subtype: Some("FMP embedded driver".into()),
+                    guid: None,
+                    name: None,
+                    size: *size as u64,
+                    sha256: hex::encode(digest),
+                    stored_sha256: hex::encode(digest),
+                    erased: false,
+                });
+            }
+            for p in &fmp.payloads {
+                let at = seen.key("capsule", &format!("payload:{}", p.image_type_id));
+                let mut subtype = format!("FMP payload, image index {}", p.image_index);
+                if let Some((fw, lsv)) = p.fmp_header {
+                    subtype.push_str(&format!(", version {fw:#x}, lowest supported {lsv:#x}"));
+                }
+                if let Some((count, _, _)) = p.auth {
+                    subtype.push_str(&format!(", signed (monotonic count {count})"));
+                }
+                // A payload read as an image is compared by its items and its header facts;
+                // one that is not is compared by its bytes.
+                let own = match &p.image {
+                    Ok(_) => uefi::sha256_of(subtype.as_bytes()),
+                    Err(_) => p.data.2,
+                };
+                items.push(FirmwareItem {
+                    path: at.clone(),
+                    kind: "payload".into(),
+                    subtype: Some(subtype),
+                    guid: Some(p.image_type_id.to_string()),
+                    name: None,
+                    size: p.data.1 as u64,
+                    sha256: hex::encode(own),
+                    stored_sha256: hex::encode(p.sha256),
+                    erased: false,
+                });
+                if let Ok(image) = &p.image {
+                    image_items(image, &at, &mut seen, &mut items);
+                }
+            }
+        }
+    }
+    FirmwareImage {
+        label: label.to_owned(),
+        path: path.to_owned(),
+        size: bytes.len() as u64,
+        sha256: hex::encode(uefi::sha256_of(bytes)),
+        items,
+    }
+}
+
+fn image_items(
+    image: &uefi::Image,
+    parent: &str,
+    seen: &mut Occurrences,
+    items: &mut Vec<FirmwareItem>,
+) {
     for item in &image.items {
         match item {
-            TopItem::Volume(v) => volume(v, "", &mut seen, &mut items),
+            TopItem::Volume(v) => volume(v, parent, seen, items),
             TopItem::Gap(g) => items.push(FirmwareItem {
-                path: seen.key("", "gap"),
+                path: seen.key(parent, "gap"),
                 kind: "gap".into(),
                 subtype: None,
                 guid: None,
@@ -52,13 +152,6 @@ pub fn inventory(label: &str, path: &str, bytes: &[u8], image: &uefi::Image) -> 
                 erased: g.empty,
             }),
         }
-    }
-    FirmwareImage {
-        label: label.to_owned(),
-        path: path.to_owned(),
-        size: bytes.len() as u64,
-        sha256: hex::encode(uefi::sha256_of(bytes)),
-        items,
     }
 }
 

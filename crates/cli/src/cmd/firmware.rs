@@ -201,6 +201,77 @@ fn section_node(s: &Section) -> Node {
     }
 }
 
+/// A capsule, its payloads and their trees.
+fn capsule_node(bytes: &[u8], c: &uefi::capsule::Capsule) -> Node {
+    use uefi::capsule::Body;
+    let header = bytes
+        .get(..usize::try_from(c.header_size).unwrap_or(0))
+        .unwrap_or_default();
+    let (subtype, children) = match &c.body {
+        Body::Image(image) => ("capsule".to_owned(), tree(image)),
+        Body::Fmp(fmp) => {
+            let mut children: Vec<Node> = fmp
+                .drivers
+                .iter()
+                .map(|(at, size, digest)| Node {
+                    kind: "driver",
+                    subtype: "FMP embedded driver".into(),
+                    offset: Some(*at),
+                    size: *size,
+                    guid: None,
+                    name: None,
+                    sha256: hex::encode(digest),
+                    notes: vec![],
+                    children: vec![],
+                })
+                .collect();
+            children.extend(fmp.payloads.iter().map(|p| {
+                let mut notes = Vec::new();
+                if let Some((count, cert, len)) = p.auth {
+                    notes.push(format!(
+                        "authenticated: monotonic count {count}, {len}-byte certificate of type \
+                         {cert} (signature not checked here)"
+                    ));
+                }
+                if let Some((fw, lsv)) = p.fmp_header {
+                    notes.push(format!(
+                        "FMP payload header: version {fw:#x}, lowest supported {lsv:#x}"
+                    ));
+                }
+                if let Err(why) = &p.image {
+                    notes.push(why.clone());
+                }
+                Node {
+                    kind: "payload",
+                    subtype: format!(
+                        "FMP payload v{}, image index {}, hardware instance {}",
+                        p.header_version, p.image_index, p.hardware_instance
+                    ),
+                    offset: Some(p.data.0),
+                    size: p.data.1,
+                    guid: Some(p.image_type_id.to_string()),
+                    name: None,
+                    sha256: hex::encode(p.data.2),
+                    notes,
+                    children: p.image.as_ref().map(tree).unwrap_or_default(),
+                }
+            }));
+            (format!("FMP capsule v{}", fmp.version), children)
+        }
+    };
+    Node {
+        kind: "capsule",
+        subtype,
+        offset: Some(0),
+        size: usize::try_from(c.image_size).unwrap_or(0),
+        guid: Some(c.guid.to_string()),
+        name: Some(format!("flags {:#010x}", c.flags)),
+        sha256: hex::encode(uefi::sha256_of(header)),
+        notes: vec![],
+        children,
+    }
+}
+
 fn walk<'a>(nodes: &'a [Node], depth: usize, out: &mut Vec<(usize, &'a Node)>) {
     for n in nodes {
         out.push((depth, n));
@@ -216,13 +287,19 @@ pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     if bytes.starts_with(&[0x55, 0xaa]) {
         return inspect_rom(path, &bytes, json);
     }
-    let image = uefi::parse_image(&bytes).with_context(|| format!("{}", path.display()))?;
-    let items = tree(&image);
+    let (size, items) = if uefi::capsule::is_capsule(&bytes) {
+        let c =
+            uefi::capsule::parse_capsule(&bytes).with_context(|| format!("{}", path.display()))?;
+        (bytes.len(), vec![capsule_node(&bytes, &c)])
+    } else {
+        let image = uefi::parse_image(&bytes).with_context(|| format!("{}", path.display()))?;
+        (image.size, tree(&image))
+    };
     if json {
         let v = Inspected {
             schema: "boardproof.firmware-inspect/v1",
             image: &path.display().to_string(),
-            size: image.size,
+            size,
             sha256: hex::encode(boardproof_formats::uefi::sha256_of(&bytes)),
             items,
         };
@@ -265,7 +342,7 @@ pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     let mut text = format!(
         "{}: {} bytes, {volumes} volumes, {files} files (offsets '-' lie inside decompressed data)\n",
         path.display(),
-        image.size
+        size
     );
     text.push_str(&output::listing(
         &["offset", "size", "item", "sha256", "guid / name"],

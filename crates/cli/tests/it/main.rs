@@ -7,6 +7,7 @@ mod attest_swtpm;
 mod buses;
 mod e2e;
 mod eventlog_tpm2;
+mod firmware_capsule;
 mod firmware_diff;
 mod firmware_tiano;
 mod firmware_uefiextract;

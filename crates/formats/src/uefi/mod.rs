@@ -21,6 +21,7 @@
 //! attributes say processing is required is kept as one opaque, hashed item (and said so), not
 //! parsed; a volume whose file system is not FFSv2/FFSv3 (an NVRAM store, say) is hashed whole.
 
+pub mod capsule;
 mod lzma;
 mod section;
 pub mod tiano;
@@ -210,11 +211,21 @@ pub(crate) fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) 
 /// Reads a raw image (a flash dump, an OVMF CODE or VARS file, a bare volume): every firmware
 /// volume in it and the gaps between them. An input with no volume at all is an error.
 pub fn parse_image(bytes: &[u8]) -> Result<Image, ParseError> {
-    let mut budget = Budget::new();
+    parse_at(bytes, 0, 0, &mut Budget::new())
+}
+
+/// Volumes and gaps of `bytes`, which sit at offset `base` of the input (a capsule's payload),
+/// `depth` levels down, sharing `budget` with the rest of the input.
+pub(crate) fn parse_at(
+    bytes: &[u8],
+    base: usize,
+    depth: usize,
+    budget: &mut Budget,
+) -> Result<Image, ParseError> {
     let at = At {
-        base: 0,
+        base,
         in_image: true,
-        depth: 0,
+        depth,
     };
     let mut items = Vec::new();
     let mut pos = 0usize;
@@ -229,15 +240,15 @@ pub fn parse_image(bytes: &[u8]) -> Result<Image, ParseError> {
             continue;
         };
         if start > gap_from {
-            items.push(TopItem::Gap(region(bytes, gap_from, start, 0xff)));
+            items.push(TopItem::Gap(gap(bytes, base, gap_from, start)));
         }
         let v = volume::parse(
             data.get(..length).unwrap_or(data),
             at.deeper(start, "volume")?,
-            &mut budget,
+            budget,
         )
         .map(|mut v| {
-            v.location = Location::Image(start);
+            v.location = Location::Image(base.saturating_add(start));
             v
         })?;
         items.push(TopItem::Volume(v));
@@ -246,18 +257,25 @@ pub fn parse_image(bytes: &[u8]) -> Result<Image, ParseError> {
     }
     if !items.iter().any(|i| matches!(i, TopItem::Volume(_))) {
         return Err(ParseError {
-            offset: 0,
+            offset: base,
             field: "firmware volume",
             kind: ErrorKind::Invalid("no firmware volume (_FVH header) in the input"),
         });
     }
     if gap_from < bytes.len() {
-        items.push(TopItem::Gap(region(bytes, gap_from, bytes.len(), 0xff)));
+        items.push(TopItem::Gap(gap(bytes, base, gap_from, bytes.len())));
     }
     Ok(Image {
         size: bytes.len(),
         items,
     })
+}
+
+/// A gap between volumes, at its absolute offset.
+fn gap(bytes: &[u8], base: usize, from: usize, to: usize) -> Region {
+    let mut r = region(bytes, from, to, 0xff);
+    r.offset = base.saturating_add(from);
+    r
 }
 
 /// The region `from..to` of `bytes` (clamped), hashed.
