@@ -38,7 +38,7 @@ pub fn read(label: &str, path: &Path) -> Result<FirmwareImage, Error> {
 pub fn inventory(label: &str, path: &str, bytes: &[u8], image: &uefi::Image) -> FirmwareImage {
     let mut items = Vec::new();
     let mut seen = Occurrences::default();
-    image_items(image, "", &mut seen, &mut items);
+    image_items(&image.items, "", &mut seen, &mut items);
     FirmwareImage {
         label: label.to_owned(),
         path: path.to_owned(),
@@ -75,7 +75,7 @@ pub fn capsule_inventory(
         erased: false,
     });
     match &c.body {
-        capsule::Body::Image(image) => image_items(image, "capsule", &mut seen, &mut items),
+        capsule::Body::Image(image) => image_items(&image.items, "capsule", &mut seen, &mut items),
         capsule::Body::Fmp(fmp) => {
             for (_, size, digest) in &fmp.drivers {
                 items.push(FirmwareItem {
@@ -117,7 +117,7 @@ pub fn capsule_inventory(
                     erased: false,
                 });
                 if let Ok(image) = &p.image {
-                    image_items(image, &at, &mut seen, &mut items);
+                    image_items(&image.items, &at, &mut seen, &mut items);
                 }
             }
         }
@@ -132,12 +132,12 @@ pub fn capsule_inventory(
 }
 
 fn image_items(
-    image: &uefi::Image,
+    top: &[TopItem],
     parent: &str,
     seen: &mut Occurrences,
     items: &mut Vec<FirmwareItem>,
 ) {
-    for item in &image.items {
+    for item in top {
         match item {
             TopItem::Volume(v) => volume(v, parent, seen, items),
             TopItem::Gap(g) => items.push(FirmwareItem {
@@ -151,6 +151,29 @@ fn image_items(
                 stored_sha256: hex::encode(g.sha256),
                 erased: g.empty,
             }),
+            TopItem::Region(r) => {
+                let path = seen.key(parent, &format!("region:{}", r.name()));
+                let stored = hex::encode(r.region.sha256);
+                // A region whose volumes are read is compared through them; the others (ME,
+                // GbE, EC, ...) by their bytes.
+                let own = if r.items.is_empty() {
+                    stored.clone()
+                } else {
+                    hex::encode(uefi::sha256_of(r.name().as_bytes()))
+                };
+                items.push(FirmwareItem {
+                    path: path.clone(),
+                    kind: "region".into(),
+                    subtype: Some(format!("{} region", r.name())),
+                    guid: None,
+                    name: None,
+                    size: r.region.size as u64,
+                    sha256: own,
+                    stored_sha256: stored,
+                    erased: r.region.empty,
+                });
+                image_items(&r.items, &path, seen, items);
+            }
         }
     }
 }

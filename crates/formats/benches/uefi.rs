@@ -24,7 +24,7 @@ fn bench(c: &mut Criterion) {
         .iter()
         .filter_map(|i| match i {
             TopItem::Volume(v) => Some(v),
-            TopItem::Gap(_) => None,
+            TopItem::Gap(_) | TopItem::Region(_) => None,
         })
         .flat_map(|v| v.files.iter())
         .flat_map(|f| f.sections.iter().flatten())

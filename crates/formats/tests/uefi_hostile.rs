@@ -44,6 +44,7 @@ fn exercise(bytes: &[u8]) -> usize {
                     .map(|f| f.ui_name().map_or(0, str::len) + 1)
                     .sum(),
                 TopItem::Gap(g) => g.size,
+                TopItem::Region(r) => r.region.size + r.items.len(),
             })
             .sum(),
         Err(e) => {
@@ -239,4 +240,74 @@ fn overlapping_and_oversized_items_are_errors() {
     let e = uefi::parse_image(&v).unwrap_err();
     assert_eq!(e.field, "LZMA data");
     assert_eq!(e.kind, ErrorKind::BadLength(1 << 40));
+}
+
+/// An Intel flash image: descriptor v2, GbE at 0x1000, ME at 0x3000, BIOS (a real volume) at
+/// the end; `regs` overrides FLREG entries (index, base, limit).
+fn intel(regs: &[(usize, u16, u16)]) -> Vec<u8> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let fv = std::fs::read(root.join("../shared/testdata/uefi/fiano-ovmfSECFV.fv")).unwrap();
+    let size = 0x8000 + fv.len();
+    let mut img = vec![0xffu8; size];
+    img[0x10..0x14].copy_from_slice(&0x0ff0_a55au32.to_le_bytes());
+    img[0x14..0x1c].copy_from_slice(&[0x03, 0x00, 0x04, 0x02, 0x06, 0x02, 0x10, 0x00]);
+    img[0x30..0x34].copy_from_slice(&[0x05, 0x00, 6 << 1, 0x00]);
+    let mut flreg = [(0x7fffu16, 0u16); 16];
+    flreg[0] = (0, 0);
+    flreg[1] = (8, ((size >> 12) - 1) as u16);
+    flreg[2] = (3, 7);
+    flreg[3] = (1, 2);
+    for (i, b, l) in regs {
+        flreg[*i] = (*b, *l);
+    }
+    for (i, (b, l)) in flreg.iter().enumerate() {
+        img[0x40 + 4 * i..0x42 + 4 * i].copy_from_slice(&b.to_le_bytes());
+        img[0x42 + 4 * i..0x44 + 4 * i].copy_from_slice(&l.to_le_bytes());
+    }
+    img[0x8000..].copy_from_slice(&fv);
+    img
+}
+
+#[test]
+fn flash_descriptors_are_checked() {
+    let good = intel(&[]);
+    let img = uefi::parse_image(&good).unwrap();
+    let names: Vec<String> = img
+        .items
+        .iter()
+        .map(|i| match i {
+            TopItem::Region(r) => format!("{}@{:#x}", r.name(), r.region.offset),
+            TopItem::Gap(g) => format!("gap@{:#x}", g.offset),
+            TopItem::Volume(_) => "volume".into(),
+        })
+        .collect();
+    assert_eq!(names, ["Descriptor@0x0", "GbE@0x1000", "ME@0x3000", "BIOS@0x8000"]);
+    let TopItem::Region(bios) = &img.items[3] else {
+        panic!()
+    };
+    assert!(matches!(bios.items[0], TopItem::Volume(_)));
+    // Overlapping regions, a region past the end, no BIOS region, bases out of the
+    // descriptor: errors naming the field.
+    let bad: Vec<(Vec<u8>, &str)> = vec![
+        (intel(&[(3, 1, 4)]), "overlaps"),
+        (intel(&[(1, 8, 0x7ff)]), "outside the image"),
+        (intel(&[(1, 0x7fff, 0)]), "BIOS"),
+        (intel(&[(3, 0, 1)]), "overlaps"),
+        (
+            {
+                let mut b = good.clone();
+                b[0x16] = 0xf0;
+                b
+            },
+            "region base",
+        ),
+    ];
+    for (b, field) in bad {
+        let e = uefi::parse_image(&b).unwrap_err();
+        assert!(e.to_string().contains(field), "{field}: {e}");
+    }
+    // Every truncation keeping the signature is a tree or an error, never a panic.
+    for n in (0x1000..good.len()).step_by(0x1000 / 4) {
+        let _ = exercise(&good[..n]);
+    }
 }

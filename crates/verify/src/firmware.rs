@@ -165,6 +165,11 @@ fn what(item: &FirmwareItem) -> String {
             item.subtype.as_deref().unwrap_or(""),
             item.path
         ),
+        "region" | "payload" | "capsule" => format!(
+            "{} at {}",
+            item.subtype.as_deref().unwrap_or(item.kind.as_str()),
+            item.path
+        ),
         other => format!("{other} {}", item.path),
     }
 }

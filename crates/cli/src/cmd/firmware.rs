@@ -54,8 +54,11 @@ struct Inspected<'a> {
 
 /// The tree of `image`.
 pub fn tree(image: &uefi::Image) -> Vec<Node> {
-    image
-        .items
+    items_tree(&image.items)
+}
+
+fn items_tree(items: &[TopItem]) -> Vec<Node> {
+    items
         .iter()
         .map(|i| match i {
             TopItem::Volume(v) => volume_node(v),
@@ -73,6 +76,21 @@ pub fn tree(image: &uefi::Image) -> Vec<Node> {
                     vec!["data outside any firmware volume".into()]
                 },
                 children: vec![],
+            },
+            TopItem::Region(r) => Node {
+                kind: "region",
+                subtype: format!("{} region", r.name()),
+                offset: Some(r.region.offset),
+                size: r.region.size,
+                guid: None,
+                name: None,
+                sha256: hex::encode(r.region.sha256),
+                notes: if r.region.empty {
+                    vec!["erased".into()]
+                } else {
+                    vec![]
+                },
+                children: items_tree(&r.items),
             },
         })
         .collect()

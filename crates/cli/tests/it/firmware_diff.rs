@@ -263,7 +263,7 @@ fn data_hidden_in_free_space_is_found() {
         .iter()
         .filter_map(|i| match i {
             TopItem::Volume(v) => v.free_space.as_ref(),
-            TopItem::Gap(_) => None,
+            TopItem::Gap(_) | TopItem::Region(_) => None,
         })
         .filter(|f| f.region.empty && f.region.size >= 64)
         .find_map(|f| Some((f.location.image_offset()?, f.region.size)))

@@ -1,6 +1,8 @@
 //! Firmware images checked against UEFIExtract (package uefitool-cli), run live on every image
 //! of Debian's `ovmf` package and every image under ../shared/testdata/uefi: the same volumes,
-//! files (GUID, type, size) and sections (type, size), in the same order and nesting.
+//! files (GUID, type, size) and sections (type, size), in the same order and nesting. Also an
+//! Intel flash image built here around Debian's OVMF (descriptor, GbE, PDR, a padding, ME,
+//! BIOS): the same regions at the same offsets, and the same tree inside the BIOS region.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -19,6 +21,8 @@ struct Row {
     size: usize,
     /// A file's name GUID (none for pad files), a volume's name.
     guid: Option<String>,
+    /// A flash region's offset.
+    base: Option<usize>,
 }
 
 /// UEFIExtract's report: `Type | Subtype | Base | Size | CRC32 | Name`, depth as leading '-'.
@@ -49,7 +53,7 @@ fn uefiextract(image: &Path) -> (i32, Vec<Row>) {
             }
             skip_below = None;
         }
-        if !matches!(*kind, "Volume" | "File" | "Section") {
+        if !matches!(*kind, "Volume" | "File" | "Section" | "Region") {
             continue;
         }
         let name = name.trim_start_matches('-').trim();
@@ -69,6 +73,7 @@ fn uefiextract(image: &Path) -> (i32, Vec<Row>) {
             subtype: (*subtype).to_owned(),
             size: usize::from_str_radix(size, 16).unwrap(),
             guid,
+            base: (*kind == "Region").then(|| usize::from_str_radix(_base, 16).unwrap()),
         });
     }
     (out.status.code().unwrap_or(-1), rows)
@@ -80,6 +85,7 @@ fn ours(nodes: &[Value], depth: usize, out: &mut Vec<Row>) {
             "volume" => "Volume",
             "file" => "File",
             "section" => "Section",
+            "region" => "Region",
             _ => continue,
         };
         let guid = match kind {
@@ -88,18 +94,61 @@ fn ours(nodes: &[Value], depth: usize, out: &mut Vec<Row>) {
             "File" => n["guid"].as_str().map(str::to_owned),
             _ => None,
         };
+        let subtype = n["subtype"].as_str().unwrap();
         out.push(Row {
             depth,
             kind: kind.into(),
-            subtype: n["subtype"].as_str().unwrap().to_owned(),
+            subtype: subtype.trim_end_matches(" region").to_owned(),
             size: n["size"].as_u64().unwrap() as usize,
             guid,
+            base: (kind == "Region").then(|| n["offset"].as_u64().unwrap() as usize),
         });
         // UEFIExtract lists nothing inside a volume it does not read as FFS either.
         if let Some(children) = n["children"].as_array() {
             ours(children, depth + 1, out);
         }
     }
+}
+
+/// An Intel flash image (descriptor v2) with Debian's OVMF as its BIOS region: GbE and PDR
+/// regions of pseudo-random bytes, 4 KiB of padding holding data, an erased ME region
+/// (UEFIExtract refuses ME regions that are not real ME firmware or erased).
+fn intel_image(dir: &Path, ovmf: &Path) -> PathBuf {
+    let code = std::fs::read(ovmf).unwrap();
+    let size = 0x80_0000usize;
+    let mut img = vec![0xffu8; size];
+    img[0x10..0x14].copy_from_slice(&0x0ff0_a55au32.to_le_bytes());
+    // FLMAP0: component section at 0x30, region section at 0x40; FLMAP1: masters at 0x60.
+    img[0x14..0x20].copy_from_slice(&[0x03, 0x00, 0x04, 0x02, 0x06, 0x02, 0x10, 0x00, 0, 0, 0, 0]);
+    // FLCOMP: 17 MHz read clock (6 << 17): a version 2 descriptor.
+    img[0x30..0x34].copy_from_slice(&[0x05, 0x00, 6 << 1, 0x00]);
+    let bios = (size - code.len()) >> 12;
+    let mut regs = [(0x7fffu16, 0u16); 16];
+    regs[0] = (0, 0);
+    regs[1] = (bios as u16, ((size >> 12) - 1) as u16);
+    regs[2] = (0x6, (bios - 1) as u16);
+    regs[3] = (0x1, 0x2);
+    regs[4] = (0x3, 0x4);
+    for (i, (b, l)) in regs.iter().enumerate() {
+        img[0x40 + 4 * i..0x42 + 4 * i].copy_from_slice(&b.to_le_bytes());
+        img[0x42 + 4 * i..0x44 + 4 * i].copy_from_slice(&l.to_le_bytes());
+    }
+    img[0x60..0x6c].fill(0);
+    img[0xefc..0xf00].fill(0);
+    let mut x = 0x2545_f491u32;
+    for b in &mut img[0x1000..0x5000] {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    for (i, b) in img[0x5100..0x5200].iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    img[bios << 12..].copy_from_slice(&code);
+    let p = dir.join("intel-flash.bin");
+    std::fs::write(&p, img).unwrap();
+    p
 }
 
 fn images() -> Vec<PathBuf> {
@@ -128,7 +177,14 @@ fn trees_equal_uefiextract() {
     }
     let mut compared = 0;
     let mut files = 0;
-    for image in images() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = images();
+    let ovmf = Path::new("/usr/share/OVMF/OVMF_CODE_4M.fd");
+    if ovmf.exists() {
+        all.push(intel_image(dir.path(), ovmf));
+    }
+    let mut regions = 0;
+    for image in all {
         let (rc, theirs) = uefiextract(&image);
         assert_eq!(rc, 0, "UEFIExtract failed on {}", image.display());
         let o = run(&["firmware", "inspect", "--json", image.to_str().unwrap()]);
@@ -158,7 +214,11 @@ fn trees_equal_uefiextract() {
         assert_eq!(mine.len(), theirs.len(), "{}: row count", image.display());
         compared += 1;
         files += mine.iter().filter(|r| r.kind == "File").count();
+        regions += mine.iter().filter(|r| r.kind == "Region").count();
     }
     assert!(compared >= 5, "only {compared} images compared");
+    if ovmf.exists() {
+        assert_eq!(regions, 5, "the Intel image's regions");
+    }
     eprintln!("{compared} images, {files} files equal UEFIExtract's");
 }

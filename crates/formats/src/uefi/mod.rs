@@ -22,6 +22,7 @@
 //! parsed; a volume whose file system is not FFSv2/FFSv3 (an NVRAM store, say) is hashed whole.
 
 pub mod capsule;
+pub mod descriptor;
 mod lzma;
 mod section;
 pub mod tiano;
@@ -72,6 +73,9 @@ pub enum TopItem {
     Volume(Volume),
     /// Bytes that are no volume (padding between volumes, or data something else owns).
     Gap(Region),
+    /// A region of an Intel flash image (after its descriptor); the BIOS region holds the
+    /// volumes.
+    Region(descriptor::FlashRegion),
 }
 
 /// A run of bytes that is no structure: where it is, and whether it is erased flash.
@@ -199,6 +203,15 @@ impl At {
     }
 }
 
+/// An error at absolute `offset` of the input.
+pub(crate) fn err_at(offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
+    ParseError {
+        offset,
+        field,
+        kind,
+    }
+}
+
 /// An error at `offset` of the buffer `at` locates.
 pub(crate) fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
     ParseError {
@@ -211,7 +224,14 @@ pub(crate) fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) 
 /// Reads a raw image (a flash dump, an OVMF CODE or VARS file, a bare volume): every firmware
 /// volume in it and the gaps between them. An input with no volume at all is an error.
 pub fn parse_image(bytes: &[u8]) -> Result<Image, ParseError> {
-    parse_at(bytes, 0, 0, &mut Budget::new())
+    let mut budget = Budget::new();
+    if descriptor::present(bytes) {
+        return Ok(Image {
+            size: bytes.len(),
+            items: descriptor::parse(bytes, &mut budget)?,
+        });
+    }
+    parse_at(bytes, 0, 0, &mut budget)
 }
 
 /// Volumes and gaps of `bytes`, which sit at offset `base` of the input (a capsule's payload),
