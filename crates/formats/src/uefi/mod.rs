@@ -319,6 +319,12 @@ pub(crate) fn all_erased(b: &[u8], erase: u8) -> bool {
     whole && blocks.remainder().iter().all(|x| *x == erase)
 }
 
+/// Decodes EDK2 LZMA section data (13-byte header, LZMA1 stream) producing at most `allowance`
+/// bytes: what the parser does for an LZMA GUID-defined section, open for fuzzing and tools.
+pub fn lzma_decompress(data: &[u8], allowance: usize) -> Result<Vec<u8>, ErrorKind> {
+    lzma::decompress(data, allowance)
+}
+
 /// SHA-256 of `b`: the digest every item of an image is named by.
 pub fn sha256_of(b: &[u8]) -> [u8; 32] {
     use sha2::Digest;
