@@ -200,8 +200,9 @@ impl Occurrences {
 fn volume(v: &Volume, parent: &str, seen: &mut Occurrences, out: &mut Vec<FirmwareItem>) {
     let guid = v.name.unwrap_or(v.file_system);
     let path = seen.key(parent, &format!("fv:{guid}"));
-    // A volume whose files are not read (an NVRAM store) is one item: all of its bytes.
-    let own = if v.ffs_version().is_some() {
+    // A volume whose contents are not read is one item: all of its bytes. One whose files or
+    // variables are read is compared through them, and by its header.
+    let own = if v.ffs_version().is_some() || v.variables.is_some() {
         v.header_sha256
     } else {
         v.sha256
@@ -220,6 +221,9 @@ fn volume(v: &Volume, parent: &str, seen: &mut Occurrences, out: &mut Vec<Firmwa
     for f in &v.files {
         file(f, &path, seen, out);
     }
+    if let Some(store) = &v.variables {
+        variables(store, &path, seen, out);
+    }
     if let Some(free) = &v.free_space {
         out.push(FirmwareItem {
             path: format!("{path}/free-space"),
@@ -233,6 +237,43 @@ fn volume(v: &Volume, parent: &str, seen: &mut Occurrences, out: &mut Vec<Firmwa
             erased: free.region.empty,
         });
     }
+}
+
+/// The live variables of a store, and its unused space. Deleted and superseded copies are not
+/// items (every write leaves one behind); their bytes are still in the volume's stored digest.
+fn variables(
+    store: &uefi::nvram::Store,
+    parent: &str,
+    seen: &mut Occurrences,
+    out: &mut Vec<FirmwareItem>,
+) {
+    for var in store.variables.iter().filter(|v| v.is_live()) {
+        let mut h = Sha256::new();
+        h.update(var.attributes.to_le_bytes());
+        h.update(var.data_sha256);
+        out.push(FirmwareItem {
+            path: seen.key(parent, &format!("var:{}:{}", var.vendor, var.name)),
+            kind: "variable".into(),
+            subtype: Some(format!("attributes {:#x}", var.attributes)),
+            guid: Some(var.vendor.to_string()),
+            name: Some(var.name.clone()),
+            size: var.data_size as u64,
+            sha256: hex::encode(h.finalize()),
+            stored_sha256: hex::encode(var.sha256),
+            erased: false,
+        });
+    }
+    out.push(FirmwareItem {
+        path: format!("{parent}/variable-store-free"),
+        kind: "free-space".into(),
+        subtype: None,
+        guid: None,
+        name: None,
+        size: store.free.size as u64,
+        sha256: hex::encode(store.free.sha256),
+        stored_sha256: hex::encode(store.free.sha256),
+        erased: store.free.empty,
+    });
 }
 
 fn file(f: &File, parent: &str, seen: &mut Occurrences, out: &mut Vec<FirmwareItem>) {

@@ -1,9 +1,9 @@
 //! Firmware images truncated, bit-flipped and built to abuse the caps: every outcome is a tree
 //! or an error, never a panic, a hang or unbounded memory.
 //!
-//! Images: every file under ../shared/testdata/uefi and Debian's OVMF_CODE_4M.fd (whose LZMA
+//! Images: every file under ../shared/testdata/uefi, Debian's OVMF_CODE_4M.fd (whose LZMA
 //! section holds the PEI and DXE volumes; a flip inside it exercises the decompressor on
-//! corrupt data).
+//! corrupt data) and OVMF_VARS_4M.ms.fd (a variable store with Microsoft's keys).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,11 +19,15 @@ fn images() -> Vec<(String, Vec<u8>)> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    let ovmf = PathBuf::from("/usr/share/OVMF/OVMF_CODE_4M.fd");
-    if ovmf.exists() {
-        files.push(ovmf);
-    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{} missing under CI: .ci/run installs ovmf", ovmf.display());
+    // OVMF's code (an LZMA section holding the PEI and DXE volumes) and its Microsoft-enrolled
+    // variable store (the NVRAM parser).
+    for name in ["OVMF_CODE_4M.fd", "OVMF_VARS_4M.ms.fd"] {
+        let ovmf = PathBuf::from("/usr/share/OVMF").join(name);
+        if ovmf.exists() {
+            files.push(ovmf);
+        } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{} missing under CI: .ci/run installs ovmf", ovmf.display());
+        }
     }
     files
         .into_iter()
@@ -281,7 +285,10 @@ fn flash_descriptors_are_checked() {
             TopItem::Volume(_) => "volume".into(),
         })
         .collect();
-    assert_eq!(names, ["Descriptor@0x0", "GbE@0x1000", "ME@0x3000", "BIOS@0x8000"]);
+    assert_eq!(
+        names,
+        ["Descriptor@0x0", "GbE@0x1000", "ME@0x3000", "BIOS@0x8000"]
+    );
     let TopItem::Region(bios) = &img.items[3] else {
         panic!()
     };

@@ -2,58 +2,37 @@
 //! authenticated variable (the `db` signature database) from Debian's Microsoft-enrolled store
 //! into the empty one the golden server boots with.
 //!
-//! Layout (EDK2 MdeModulePkg VariableFormat.h): a firmware volume header (its length at byte
-//! 0x30), then VARIABLE_STORE_HEADER (signature GUID, u32 size, format 0x5a, state 0xfe, 6
-//! reserved bytes), then variables, each an AUTHENTICATED_VARIABLE_HEADER of 60 bytes
-//! (StartId 0x55aa, State, Attributes, MonotonicCount, TimeStamp, PubKeyIndex, NameSize,
-//! DataSize, VendorGuid), the UTF-16 name and the data, aligned to 4 bytes; unused space is
-//! 0xff. Only the PK decides whether Secure Boot is enforced, so a `db` without a PK leaves the
+//! The store is read by `formats::uefi::nvram` (EDK2's VariableFormat.h: each variable a header,
+//! its UTF-16 name and its data, 4-byte aligned; unused space 0xff); a variable is copied whole,
+//! header included, into the empty store's unused space. Only the PK decides whether Secure Boot is enforced, so a `db` without a PK leaves the
 //! firmware in setup mode (nothing enforced) while it still measures `db` into PCR 7.
 
 use std::path::Path;
 
+use boardproof_formats::uefi::{self, nvram::Store, TopItem};
+
 use crate::Error;
 
-const STORE_HEADER: usize = 28;
-const VAR_HEADER: usize = 60;
-const START_ID: u16 = 0x55aa;
-/// VAR_ADDED: a live variable (deleted and in-transition ones have other states).
-const VAR_ADDED: u8 = 0x3f;
-
-fn le16(d: &[u8], at: usize) -> Option<u16> {
-    boardproof_formats::reader::le16_at(d, at)
-}
-fn le32(d: &[u8], at: usize) -> Option<usize> {
-    boardproof_formats::reader::le32_at(d, at).and_then(|v| usize::try_from(v).ok())
-}
-
-/// (start of the variables, end of the store) of a VARS image.
-fn store(d: &[u8]) -> Option<(usize, usize)> {
-    let fv_len = usize::from(le16(d, 0x30)?);
-    let size = le32(d, fv_len.checked_add(16)?)?;
-    let end = fv_len.checked_add(size)?;
-    (end <= d.len()).then_some((fv_len.checked_add(STORE_HEADER)?, end))
+/// The variable store of a VARS image, read by `formats::uefi` (its first NVRAM volume).
+fn store(d: &[u8]) -> Option<Store> {
+    uefi::parse_image(d)
+        .ok()?
+        .items
+        .into_iter()
+        .find_map(|i| match i {
+            TopItem::Volume(v) => v.variables.map(|s| *s),
+            _ => None,
+        })
 }
 
-/// One live variable's bytes (header, name, data) named `name` in `d`.
+/// One live variable's bytes (header, name and data) named `name` in `d`.
 pub fn find(d: &[u8], name: &str) -> Option<Vec<u8>> {
-    let (mut at, end) = store(d)?;
-    let want: Vec<u8> = name
-        .encode_utf16()
-        .chain([0])
-        .flat_map(u16::to_le_bytes)
-        .collect();
-    while at.checked_add(VAR_HEADER)? <= end && le16(d, at)? == START_ID {
-        let name_size = le32(d, at + 36)?;
-        let data_size = le32(d, at + 40)?;
-        let len = VAR_HEADER.checked_add(name_size)?.checked_add(data_size)?;
-        let var = d.get(at..at.checked_add(len)?)?;
-        if var.get(2) == Some(&VAR_ADDED) && var.get(VAR_HEADER..VAR_HEADER + name_size)? == want {
-            return Some(var.to_vec());
-        }
-        at = at.checked_add(len)?.checked_add(3)? & !3;
-    }
-    None
+    let var = store(d)?
+        .variables
+        .into_iter()
+        .find(|v| v.is_live() && v.name == name)?;
+    d.get(var.offset..var.offset.checked_add(var.size)?)
+        .map(<[u8]>::to_vec)
 }
 
 /// Writes `out`: `empty` with the live variable `name` of `enrolled` as its only variable.
@@ -63,11 +42,13 @@ pub fn with_variable(empty: &Path, enrolled: &Path, name: &str, out: &Path) -> R
     let var = find(&src, name).ok_or_else(|| {
         Error::Invalid(format!("{}: no live variable {name}", enrolled.display()))
     })?;
-    let (start, end) = store(&d)
-        .ok_or_else(|| Error::Invalid(format!("{}: no variable store", empty.display())))?;
+    let free = store(&d)
+        .ok_or_else(|| Error::Invalid(format!("{}: no variable store", empty.display())))?
+        .free;
+    let start = free.offset;
     let slot = d
         .get_mut(start..start.saturating_add(var.len()))
-        .filter(|s| start + var.len() <= end && s.iter().all(|b| *b == 0xff))
+        .filter(|s| var.len() <= free.size && s.iter().all(|b| *b == 0xff))
         .ok_or_else(|| {
             Error::Invalid(format!(
                 "{}: the variable store is not empty",
@@ -103,7 +84,7 @@ mod tests {
         assert_eq!(a.len(), b.len());
         let db = find(&b, "db").unwrap();
         assert_eq!(db, find(&std::fs::read(ms).unwrap(), "db").unwrap());
-        let (start, _) = store(&a).unwrap();
+        let start = store(&a).unwrap().free.offset;
         let changed: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
         assert!(changed.iter().all(|&i| i >= start && i < start + db.len()));
         assert!(find(&b, "PK").is_none());

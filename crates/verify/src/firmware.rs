@@ -98,8 +98,9 @@ pub fn image(want: &FirmwareImage, got: &FirmwareImage, out: &mut Outcome) {
             Some(describe_stored(wi)),
             Some(describe_stored(gi)),
             format!(
-                "{} differs as stored in flash ({} bytes, was {}) although everything read \
-                 from it decodes the same: recompressed, or a header or checksum changed",
+                "{} differs as stored in flash ({} bytes, was {}) although every item read \
+                 from it is the same: recompressed, a header or checksum field, or bytes no \
+                 item covers (deleted variables, say) changed",
                 what(wi),
                 gi.size,
                 wi.size
@@ -164,6 +165,11 @@ fn what(item: &FirmwareItem) -> String {
             "{} volume {}",
             item.subtype.as_deref().unwrap_or(""),
             item.path
+        ),
+        "variable" => format!(
+            "UEFI variable {} ({})",
+            item.name.as_deref().unwrap_or("?"),
+            item.guid.as_deref().unwrap_or("?")
         ),
         "region" | "payload" | "capsule" => format!(
             "{} at {}",

@@ -101,10 +101,54 @@ fn volume_node(v: &Volume) -> Node {
     if !v.header_checksum_ok {
         notes.push("volume header checksum does not add up".into());
     }
-    if v.ffs_version().is_none() {
+    if v.ffs_version().is_none() && v.variables.is_none() {
         notes.push("not an FFS volume: hashed whole, files not read".into());
     }
     let mut children: Vec<Node> = v.files.iter().map(file_node).collect();
+    if let Some(store) = &v.variables {
+        children.extend(store.variables.iter().map(|var| Node {
+            kind: "variable",
+            subtype: if var.is_live() {
+                format!("attributes {:#x}", var.attributes)
+            } else {
+                format!("attributes {:#x}, not live", var.attributes)
+            },
+            offset: Some(var.offset),
+            size: var.data_size,
+            guid: Some(var.vendor.to_string()),
+            name: Some(var.name.clone()),
+            sha256: hex::encode(var.data_sha256),
+            notes: if var.is_live() {
+                vec![]
+            } else {
+                vec![format!(
+                    "state {:#04x}: deleted or superseded, still in flash",
+                    var.state
+                )]
+            },
+            children: vec![],
+        }));
+        children.push(Node {
+            kind: "free-space",
+            subtype: if store.free.empty {
+                "empty"
+            } else {
+                "non-empty"
+            }
+            .into(),
+            offset: Some(store.free.offset),
+            size: store.free.size,
+            guid: None,
+            name: None,
+            sha256: hex::encode(store.free.sha256),
+            notes: if store.free.empty {
+                vec![]
+            } else {
+                vec!["unused variable store space holds data".into()]
+            },
+            children: vec![],
+        });
+    }
     if let Some(free) = &v.free_space {
         children.push(Node {
             kind: "free-space",

@@ -397,3 +397,50 @@ fn decompressed_offsets_count_from_the_decompressed_data() {
     }
     assert!(checked > 100, "{checked}");
 }
+
+/// An OVMF VARS file with Secure Boot's `db` written into it (as the lab's Secure Boot scenario
+/// does): one finding naming the variable, by name and vendor GUID.
+#[test]
+fn a_variable_added_to_a_vars_file_is_named() {
+    let (Some(empty), Some(ms)) = (ovmf("OVMF_VARS_4M.fd"), ovmf("OVMF_VARS_4M.ms.fd")) else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let with_db = work.path().join("vars-db.fd");
+    boardproof_lab::vars::with_variable(&empty, &ms, "db", &with_db).unwrap();
+    let (c, r) = diff_json(&empty, &with_db);
+    assert_eq!(c, 1);
+    let f = findings(&r);
+    assert_eq!(f.len(), 1, "{r:#}");
+    assert_eq!(f[0].0, "firmware-changed");
+    assert!(
+        f[0].1
+            .ends_with("/var:D719B2CB-3D3A-4596-A3BC-DAD00E67656F:db"),
+        "{r:#}"
+    );
+    let message = r["findings"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("UEFI variable db (D719B2CB"),
+        "{message}"
+    );
+    // The enrolled store against the empty one: every live variable of it is named.
+    let (c, r) = diff_json(&empty, &ms);
+    assert_eq!(c, 1);
+    let names: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            f["subject"]
+                .as_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    for v in ["PK", "KEK", "db", "dbx"] {
+        assert!(names.iter().any(|n| n == v), "{v} not named: {names:?}");
+    }
+}

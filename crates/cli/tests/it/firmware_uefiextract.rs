@@ -222,3 +222,74 @@ fn trees_equal_uefiextract() {
     }
     eprintln!("{compared} images, {files} files equal UEFIExtract's");
 }
+
+/// The variables of every NVRAM volume in Debian's OVMF images (the VARS files, empty and with
+/// Microsoft's keys enrolled) are UEFIExtract's VSS entries: same offsets, sizes, states, vendor
+/// GUIDs and names.
+#[test]
+fn nvram_variables_equal_uefiextract() {
+    if !require_tool("UEFIExtract") {
+        return;
+    }
+    let mut stores = 0;
+    let mut vars = 0;
+    for image in images() {
+        let bytes = std::fs::read(&image).unwrap();
+        let Ok(parsed) = boardproof_formats::uefi::parse_image(&bytes) else {
+            continue;
+        };
+        let mut mine = Vec::new();
+        for item in &parsed.items {
+            if let boardproof_formats::uefi::TopItem::Volume(v) = item {
+                if let Some(store) = &v.variables {
+                    stores += 1;
+                    for var in &store.variables {
+                        mine.push((
+                            var.offset,
+                            var.size,
+                            var.is_live(),
+                            var.is_live()
+                                .then(|| format!("{} | {}", var.vendor, var.name)),
+                        ));
+                    }
+                }
+            }
+        }
+        if mine.is_empty() {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("image.bin");
+        std::fs::copy(&image, &copy).unwrap();
+        let out = Command::new("UEFIExtract")
+            .arg(&copy)
+            .arg("report")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "UEFIExtract failed on {}",
+            image.display()
+        );
+        let report = std::fs::read_to_string(dir.path().join("image.bin.report.txt")).unwrap();
+        let theirs: Vec<(usize, usize, bool, Option<String>)> = report
+            .lines()
+            .filter(|l| l.starts_with(" VSS entry"))
+            .map(|l| {
+                let c: Vec<&str> = l.split('|').map(str::trim).collect();
+                let live = c[1] == "Auth" || c[1] == "Standard";
+                let name = c[5].trim_start_matches('-').trim();
+                (
+                    usize::from_str_radix(c[2], 16).unwrap(),
+                    usize::from_str_radix(c[3], 16).unwrap(),
+                    live,
+                    live.then(|| format!("{name} | {}", c[6])),
+                )
+            })
+            .collect();
+        assert_eq!(mine, theirs, "{}", image.display());
+        vars += mine.len();
+    }
+    assert!(stores >= 4, "only {stores} variable stores compared");
+    eprintln!("{stores} stores, {vars} variables equal UEFIExtract's");
+}

@@ -24,6 +24,7 @@
 pub mod capsule;
 pub mod descriptor;
 mod lzma;
+pub mod nvram;
 mod section;
 pub mod tiano;
 mod volume;

@@ -48,6 +48,8 @@ pub struct Volume {
     pub free_space: Option<FreeSpace>,
     /// SHA-256 of the whole volume as stored.
     pub sha256: [u8; 32],
+    /// For an NVRAM volume: its variable store, when it holds one this reads.
+    pub variables: Option<Box<super::nvram::Store>>,
 }
 
 impl Volume {
@@ -250,8 +252,12 @@ pub(crate) fn parse(data: &[u8], at: At, budget: &mut Budget) -> Result<Volume, 
         files: Vec::new(),
         free_space: None,
         sha256: sha256(data),
+        variables: None,
     };
     if v.ffs_version().is_none() {
+        if file_system == NVRAM {
+            v.variables = super::nvram::parse(data, at.abs(0), header_length)?.map(Box::new);
+        }
         return Ok(v);
     }
 
