@@ -11,11 +11,13 @@
 pub mod attestation;
 pub mod evidence;
 pub mod finding;
+pub mod firmware_tree;
 pub mod reference;
 
 pub use attestation::*;
 pub use evidence::*;
 pub use finding::*;
+pub use firmware_tree::*;
 pub use reference::*;
 
 /// Errors reading a document of this model.
@@ -65,6 +67,14 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         (
             "attest-secret-v1.json",
             to_value(schemars::schema_for!(AttestationSecret)),
+        ),
+        (
+            "firmware-inspect-v1.json",
+            to_value(schemars::schema_for!(FirmwareTree)),
+        ),
+        (
+            "option-rom-v1.json",
+            to_value(schemars::schema_for!(OptionRom)),
         ),
     ]
 }

@@ -6,51 +6,15 @@ use std::path::Path;
 
 use anyhow::Context;
 use boardproof_collect::read_capped;
-use boardproof_evidence::{FirmwareImage, SourceReport, SourceStatus};
+use boardproof_evidence::{
+    FirmwareImage, FirmwareTree, SourceReport, SourceStatus, TreeNode, FIRMWARE_INSPECT_SCHEMA,
+};
 use boardproof_formats::uefi::{self, Content, File, Section, TopItem, Volume};
-use serde::Serialize;
 
 use crate::output;
 use crate::Outcome;
 
-/// One item of the tree, for `--json` and for the listing.
-#[derive(Serialize)]
-pub struct Node {
-    /// volume, file, section, free-space or gap.
-    pub kind: &'static str,
-    /// What kind of volume, file or section (UEFIExtract's words).
-    pub subtype: String,
-    /// Absolute offset in the image; absent inside decompressed data.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offset: Option<usize>,
-    /// Size in bytes, headers included.
-    pub size: usize,
-    /// The file's name GUID, the volume's file system GUID, a GUID-defined section's GUID.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub guid: Option<String>,
-    /// A file's UI name; a volume's FvName; a UI section's text.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// SHA-256 of the body (a file's data, a section's data, a volume's bytes).
-    pub sha256: String,
-    /// What deserves a second look: bad checksums, a deleted file, non-empty free space, data
-    /// that was not decoded.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// Items inside.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub children: Vec<Node>,
-}
-
-/// `firmware inspect --json`.
-#[derive(Serialize)]
-struct Inspected<'a> {
-    schema: &'static str,
-    image: &'a str,
-    size: usize,
-    sha256: String,
-    items: Vec<Node>,
-}
+type Node = TreeNode;
 
 /// The tree of `image`.
 pub fn tree(image: &uefi::Image) -> Vec<Node> {
@@ -63,7 +27,7 @@ fn items_tree(items: &[TopItem]) -> Vec<Node> {
         .map(|i| match i {
             TopItem::Volume(v) => volume_node(v),
             TopItem::Gap(g) => Node {
-                kind: "gap",
+                kind: "gap".into(),
                 subtype: if g.empty { "empty (0xFF)" } else { "non-empty" }.into(),
                 offset: Some(g.offset),
                 size: g.size,
@@ -78,7 +42,7 @@ fn items_tree(items: &[TopItem]) -> Vec<Node> {
                 children: vec![],
             },
             TopItem::Region(r) => Node {
-                kind: "region",
+                kind: "region".into(),
                 subtype: format!("{} region", r.name()),
                 offset: Some(r.region.offset),
                 size: r.region.size,
@@ -107,7 +71,7 @@ fn volume_node(v: &Volume) -> Node {
     let mut children: Vec<Node> = v.files.iter().map(file_node).collect();
     if let Some(store) = &v.variables {
         children.extend(store.variables.iter().map(|var| Node {
-            kind: "variable",
+            kind: "variable".into(),
             subtype: if var.is_live() {
                 format!("attributes {:#x}", var.attributes)
             } else {
@@ -129,7 +93,7 @@ fn volume_node(v: &Volume) -> Node {
             children: vec![],
         }));
         children.push(Node {
-            kind: "free-space",
+            kind: "free-space".into(),
             subtype: if store.free.empty {
                 "empty"
             } else {
@@ -151,7 +115,7 @@ fn volume_node(v: &Volume) -> Node {
     }
     if let Some(free) = &v.free_space {
         children.push(Node {
-            kind: "free-space",
+            kind: "free-space".into(),
             subtype: if free.region.empty {
                 "empty"
             } else {
@@ -172,7 +136,7 @@ fn volume_node(v: &Volume) -> Node {
         });
     }
     Node {
-        kind: "volume",
+        kind: "volume".into(),
         subtype: v.kind_name(),
         offset: v.location.image_offset(),
         size: v.length,
@@ -196,7 +160,7 @@ fn file_node(f: &File) -> Node {
         ));
     }
     Node {
-        kind: "file",
+        kind: "file".into(),
         subtype: uefi::file_type_name(f.file_type),
         offset: f.location.image_offset(),
         size: f.size,
@@ -251,7 +215,7 @@ fn section_node(s: &Section) -> Node {
         Content::Leaf => {}
     }
     Node {
-        kind: "section",
+        kind: "section".into(),
         subtype: s.kind().name(),
         offset: s.location.image_offset(),
         size: s.size,
@@ -276,7 +240,7 @@ fn capsule_node(bytes: &[u8], c: &uefi::capsule::Capsule) -> Node {
                 .drivers
                 .iter()
                 .map(|(at, size, digest)| Node {
-                    kind: "driver",
+                    kind: "driver".into(),
                     subtype: "FMP embedded driver".into(),
                     offset: Some(*at),
                     size: *size,
@@ -304,7 +268,7 @@ fn capsule_node(bytes: &[u8], c: &uefi::capsule::Capsule) -> Node {
                     notes.push(why.clone());
                 }
                 Node {
-                    kind: "payload",
+                    kind: "payload".into(),
                     subtype: format!(
                         "FMP payload v{}, image index {}, hardware instance {}",
                         p.header_version, p.image_index, p.hardware_instance
@@ -322,7 +286,7 @@ fn capsule_node(bytes: &[u8], c: &uefi::capsule::Capsule) -> Node {
         }
     };
     Node {
-        kind: "capsule",
+        kind: "capsule".into(),
         subtype,
         offset: Some(0),
         size: usize::try_from(c.image_size).unwrap_or(0),
@@ -358,9 +322,9 @@ pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
         (image.size, tree(&image))
     };
     if json {
-        let v = Inspected {
-            schema: "boardproof.firmware-inspect/v1",
-            image: &path.display().to_string(),
+        let v = FirmwareTree {
+            schema: FIRMWARE_INSPECT_SCHEMA.into(),
+            image: path.display().to_string(),
             size,
             sha256: hex::encode(boardproof_formats::uefi::sha256_of(&bytes)),
             items,

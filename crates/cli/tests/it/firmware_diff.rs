@@ -444,3 +444,26 @@ fn a_variable_added_to_a_vars_file_is_named() {
         assert!(names.iter().any(|n| n == v), "{v} not named: {names:?}");
     }
 }
+
+/// `firmware inspect --json` documents read back into their typed models (unknown fields are
+/// refused), so schemas/firmware-inspect-v1.json and option-rom-v1.json describe them.
+#[test]
+fn inspect_json_fits_its_schema_types() {
+    let (Some(code4m), Some(vars)) = (ovmf("OVMF_CODE_4M.fd"), ovmf("OVMF_VARS_4M.ms.fd")) else {
+        return;
+    };
+    for image in [&code4m, &vars] {
+        let o = run(&["firmware", "inspect", "--json", image.to_str().unwrap()]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let t: boardproof_evidence::FirmwareTree = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(t.schema, boardproof_evidence::FIRMWARE_INSPECT_SCHEMA);
+        assert!(!t.items.is_empty());
+    }
+    let rom = Path::new("/usr/lib/ipxe/qemu/efi-e1000e.rom");
+    if rom.exists() {
+        let o = run(&["firmware", "inspect", "--json", rom.to_str().unwrap()]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let r: boardproof_evidence::OptionRom = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(r.images.len(), 2);
+    }
+}
