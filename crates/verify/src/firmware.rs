@@ -79,16 +79,24 @@ pub fn image(want: &FirmwareImage, got: &FirmwareImage, out: &mut Outcome) {
             out.findings.push(added(label, gi));
         }
     }
-    for (path, wi) in &w {
-        let Some(gi) = g.get(path) else { continue };
-        if wi.sha256 != gi.sha256 || wi.stored_sha256 == gi.stored_sha256 {
-            continue;
-        }
-        if wi.erased && gi.erased {
-            continue;
-        }
+    // Items that read the same but are stored differently. Only the innermost is reported: a
+    // header byte changed inside a compressed volume also changes the compressed bytes of the
+    // file around it, which is the same change.
+    let stored_only: Vec<(&str, &FirmwareItem, &FirmwareItem)> = w
+        .iter()
+        .filter_map(|(path, wi)| {
+            let gi = g.get(path)?;
+            (wi.sha256 == gi.sha256
+                && wi.stored_sha256 != gi.stored_sha256
+                && !(wi.erased && gi.erased))
+                .then_some((*path, *wi, *gi))
+        })
+        .collect();
+    for (path, wi, gi) in &stored_only {
         let inside = format!("{path}/");
-        if changed.iter().any(|c| c.starts_with(&inside)) {
+        if changed.iter().any(|c| c.starts_with(&inside))
+            || stored_only.iter().any(|(p, _, _)| p.starts_with(&inside))
+        {
             continue;
         }
         out.findings.push(finding(
@@ -259,4 +267,95 @@ fn item_changed(label: &str, w: &FirmwareItem, g: &FirmwareItem) -> boardproof_e
             place(w)
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(path: &str, kind: &str, own: &str, stored: &str) -> FirmwareItem {
+        FirmwareItem {
+            path: path.into(),
+            kind: kind.into(),
+            subtype: None,
+            guid: Some("G".into()),
+            name: Some(path.into()),
+            size: 1,
+            sha256: own.into(),
+            stored_sha256: stored.into(),
+            erased: false,
+        }
+    }
+
+    fn image(sha: &str, items: Vec<FirmwareItem>) -> FirmwareImage {
+        FirmwareImage {
+            label: "flash".into(),
+            path: "-".into(),
+            size: 1,
+            sha256: sha.into(),
+            items,
+        }
+    }
+
+    fn kinds(a: &FirmwareImage, b: &FirmwareImage) -> Vec<(String, String)> {
+        let mut out = Outcome::default();
+        super::image(a, b, &mut out);
+        out.findings
+            .iter()
+            .map(|f| (f.kind.as_str().to_owned(), f.subject.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn only_the_innermost_stored_difference_is_reported() {
+        let a = image(
+            "1",
+            vec![
+                item("fv:A", "volume", "h", "s1"),
+                item("fv:A/file:B", "file", "o", "s2"),
+                item("fv:A/file:B/fv:C", "volume", "h2", "s3"),
+            ],
+        );
+        let b = image(
+            "2",
+            vec![
+                item("fv:A", "volume", "h", "t1"),
+                item("fv:A/file:B", "file", "o", "t2"),
+                item("fv:A/file:B/fv:C", "volume", "h2", "t3"),
+            ],
+        );
+        assert_eq!(
+            kinds(&a, &b),
+            [("firmware-changed".into(), "firmware flash: fv:A/file:B/fv:C".into())]
+        );
+        // An own change below: only that module, no container.
+        let mut c = b.clone();
+        c.items.push(item("fv:A/file:B/fv:C/file:D", "file", "new", "new"));
+        let mut a2 = a.clone();
+        a2.items.push(item("fv:A/file:B/fv:C/file:D", "file", "old", "old"));
+        assert_eq!(
+            kinds(&a2, &c),
+            [(
+                "firmware-module-changed".into(),
+                "firmware flash: G fv:A/file:B/fv:C/file:D".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn erased_space_that_moved_is_no_finding_and_a_missed_change_is_said() {
+        let mut pad = item("fv:A/pad", "pad", "p1", "p1");
+        pad.erased = true;
+        let mut pad2 = item("fv:A/pad", "pad", "p2", "p2");
+        pad2.erased = true;
+        let a = image("1", vec![item("fv:A", "volume", "h", "s"), pad]);
+        let b = image("2", vec![item("fv:A", "volume", "h", "s"), pad2]);
+        // The pads differ only in erased size and nothing else differs: the image digests do,
+        // which no item explains, and that is said rather than hidden.
+        assert_eq!(
+            kinds(&a, &b),
+            [("firmware-changed".into(), "firmware flash".into())]
+        );
+        assert!(kinds(&a, &a).is_empty());
+    }
 }
