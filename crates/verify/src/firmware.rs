@@ -326,13 +326,18 @@ mod tests {
         );
         assert_eq!(
             kinds(&a, &b),
-            [("firmware-changed".into(), "firmware flash: fv:A/file:B/fv:C".into())]
+            [(
+                "firmware-changed".into(),
+                "firmware flash: fv:A/file:B/fv:C".into()
+            )]
         );
         // An own change below: only that module, no container.
         let mut c = b.clone();
-        c.items.push(item("fv:A/file:B/fv:C/file:D", "file", "new", "new"));
+        c.items
+            .push(item("fv:A/file:B/fv:C/file:D", "file", "new", "new"));
         let mut a2 = a.clone();
-        a2.items.push(item("fv:A/file:B/fv:C/file:D", "file", "old", "old"));
+        a2.items
+            .push(item("fv:A/file:B/fv:C/file:D", "file", "old", "old"));
         assert_eq!(
             kinds(&a2, &c),
             [(
