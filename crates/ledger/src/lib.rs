@@ -6,12 +6,15 @@
 //!   without verification failing.
 //! * [`store`]: the embedded SQLite store of scans and baselines. Every write is one
 //!   transaction: a kill at any point leaves the previous baseline intact.
+//! * [`tlog`]: the transparency log in that store: RFC 6962 Merkle tree, C2SP signed
+//!   checkpoints, inclusion and consistency proofs, audit (docs/transparency-log.md).
 #![warn(missing_docs)]
 
 pub mod dsse;
 pub mod keys;
 pub mod manifest;
 pub mod store;
+pub mod tlog;
 
 use std::path::PathBuf;
 
@@ -85,4 +88,27 @@ pub enum Error {
         /// Why.
         why: String,
     },
+    /// The transparency log's tables could not be read or written.
+    #[error("transparency log: {0}")]
+    LogDb(#[from] rusqlite::Error),
+    /// A log tree hash is missing or not 32 bytes: the store was edited or is damaged.
+    #[error("transparency log: stored hash {0} is missing or damaged")]
+    LogHash(u64),
+    /// A checkpoint, note or log key that does not parse.
+    #[error("{what}: {why}")]
+    LogMalformed {
+        /// What it was.
+        what: &'static str,
+        /// Why it does not parse.
+        why: String,
+    },
+    /// A checkpoint whose signature does not verify with the given verifier key.
+    #[error("checkpoint signature does not verify: {0}")]
+    LogSignature(String),
+    /// A proof that does not prove what it claims.
+    #[error("{0}")]
+    LogProof(String),
+    /// An entry or size the log does not have.
+    #[error("{0}")]
+    LogRange(String),
 }

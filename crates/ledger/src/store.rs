@@ -146,12 +146,18 @@ impl Store {
             .map_err(db)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        conn.execute_batch(crate::tlog::SCHEMA).map_err(db)?;
         Ok(Store { conn, path })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The transparency log kept in this store (see [`crate::tlog`]).
+    pub fn log(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
