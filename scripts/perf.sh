@@ -6,6 +6,7 @@
 #   scripts/perf.sh            # all of it (about 8 minutes on 2 cores)
 #   scripts/perf.sh attest     # only the event log and quote figures
 #   scripts/perf.sh firmware   # only the firmware inventory figures (UEFIExtract beside)
+#   scripts/perf.sh tlog       # only the transparency log figures (openssl beside)
 #
 # Needs hyperfine, dmidecode, pciutils and usbutils (scripts/install-test-deps.sh).
 set -euo pipefail
@@ -29,6 +30,16 @@ echo "- $(uname -sr); $(dmidecode --version 2>/dev/null | sed 's/^/dmidecode /')
 echo
 
 section=${1:-all}
+if [ "$section" = tlog ] || [ "$section" = all ]; then
+echo "## criterion: transparency log appends and inclusion proofs; openssl speed ed25519"
+echo
+cargo bench --locked -q -p boardproof-ledger --bench tlog -- --noplot 2>/dev/null \
+  | grep -E "^tlog/|time:|thrpt:" || true
+openssl version
+openssl speed -seconds 5 ed25519 2>/dev/null | tail -2
+echo
+[ "$section" = tlog ] && exit 0
+fi
 if [ "$section" = firmware ] || [ "$section" = all ]; then
 echo "## firmware inspect --json vs UEFIExtract report (whole process, full inventory)"
 echo

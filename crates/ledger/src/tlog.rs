@@ -164,20 +164,24 @@ pub fn append(
 ) -> Result<(u64, Vec<u8>), Error> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let first = size(&tx)?;
-    for (i, data) in leaves.iter().enumerate() {
-        let n = first.saturating_add(i as u64);
-        let hashes = stored_hashes(n, data, &Reader(&tx)).map_err(tree_error)?;
-        let base = stored_hash_index(0, n);
-        for (k, h) in hashes.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO tlog_hashes(idx, hash) VALUES (?1, ?2)",
-                params![index(base.saturating_add(k as u64))?, h.0.to_vec()],
-            )?;
-        }
-        tx.execute(
+    {
+        let mut put_hash =
+            tx.prepare_cached("INSERT INTO tlog_hashes(idx, hash) VALUES (?1, ?2)")?;
+        let mut put_leaf = tx.prepare_cached(
             "INSERT INTO tlog_leaves(idx, data, appended_at) VALUES (?1, ?2, ?3)",
-            params![index(n)?, data, now],
         )?;
+        for (i, data) in leaves.iter().enumerate() {
+            let n = first.saturating_add(i as u64);
+            let hashes = stored_hashes(n, data, &Reader(&tx)).map_err(tree_error)?;
+            let base = stored_hash_index(0, n);
+            for (k, h) in hashes.iter().enumerate() {
+                put_hash.execute(params![
+                    index(base.saturating_add(k as u64))?,
+                    h.0.as_slice()
+                ])?;
+            }
+            put_leaf.execute(params![index(n)?, data, now])?;
+        }
     }
     let new_size = first.saturating_add(leaves.len() as u64);
     let note = sign_checkpoint(&tx, key, new_size)?;
@@ -268,8 +272,20 @@ pub fn verify_inclusion(
     proof: &[[u8; 32]],
 ) -> Result<(), Error> {
     let (_, t, root) = open_checkpoint(note, verifier)?;
+    verify_inclusion_in(&root, t, leaf, n, proof)
+}
+
+/// The hash part of [`verify_inclusion`]: `leaf` is entry `n` of the tree of `t` leaves whose
+/// root is `root`. Only meaningful with a root from a checkpoint whose signature was checked.
+pub fn verify_inclusion_in(
+    root: &[u8; 32],
+    t: u64,
+    leaf: &[u8],
+    n: u64,
+    proof: &[[u8; 32]],
+) -> Result<(), Error> {
     let p: Vec<Hash> = proof.iter().copied().map(Hash).collect();
-    check_record(&p, t, Hash(root), n, record_hash(leaf)).map_err(|e| {
+    check_record(&p, t, Hash(*root), n, record_hash(leaf)).map_err(|e| {
         Error::LogProof(format!(
             "entry {n} is not proven in the checkpoint of {t} leaves: {e}"
         ))
