@@ -17,6 +17,17 @@ pub struct ParseError {
     pub kind: ErrorKind,
 }
 
+impl ParseError {
+    /// An error at absolute `offset` of the input, reading `field`.
+    pub fn at(offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
+        ParseError {
+            offset,
+            field,
+            kind,
+        }
+    }
+}
+
 /// The cause of a [`ParseError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

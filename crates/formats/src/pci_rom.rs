@@ -101,14 +101,6 @@ pub fn machine_name(m: u16) -> String {
     }
 }
 
-fn err(offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
-    ParseError {
-        offset,
-        field,
-        kind,
-    }
-}
-
 /// Parses a ROM. A ROM that does not start with an image header is an error; so is any image
 /// whose header, PCIR or length does not fit.
 pub fn parse(rom: &[u8]) -> Result<OptionRom, ParseError> {
@@ -116,7 +108,7 @@ pub fn parse(rom: &[u8]) -> Result<OptionRom, ParseError> {
     let mut off = 0usize;
     loop {
         if images.len() >= MAX_IMAGES {
-            return Err(err(
+            return Err(ParseError::at(
                 off,
                 "ROM image",
                 ErrorKind::TooMany(images.len() as u64),
@@ -147,13 +139,18 @@ pub fn parse(rom: &[u8]) -> Result<OptionRom, ParseError> {
 fn parse_image(rom: &[u8], off: usize) -> Result<RomImage, ParseError> {
     let at = |rel: usize| off.saturating_add(rel);
     if rom.get(off..at(2)) != Some(&[0x55, 0xaa][..]) {
-        return Err(err(off, "ROM signature (55 AA)", ErrorKind::BadMagic));
+        return Err(ParseError::at(
+            off,
+            "ROM signature (55 AA)",
+            ErrorKind::BadMagic,
+        ));
     }
-    let pcir_rel = le16_at(rom, at(0x18))
-        .ok_or_else(|| err(at(0x18), "PCI data structure pointer", ErrorKind::Truncated))?;
+    let pcir_rel = le16_at(rom, at(0x18)).ok_or_else(|| {
+        ParseError::at(at(0x18), "PCI data structure pointer", ErrorKind::Truncated)
+    })?;
     let p = at(usize::from(pcir_rel));
     if rom.get(p..p.saturating_add(4)) != Some(&b"PCIR"[..]) {
-        return Err(err(
+        return Err(ParseError::at(
             p,
             "PCI data structure signature (PCIR)",
             ErrorKind::BadMagic,
@@ -161,12 +158,12 @@ fn parse_image(rom: &[u8], off: usize) -> Result<RomImage, ParseError> {
     }
     let field = |rel: usize, name: &'static str| {
         le16_at(rom, p.saturating_add(rel))
-            .ok_or_else(|| err(p.saturating_add(rel), name, ErrorKind::Truncated))
+            .ok_or_else(|| ParseError::at(p.saturating_add(rel), name, ErrorKind::Truncated))
     };
     let vendor = field(0x04, "PCIR vendor")?;
     let device = field(0x06, "PCIR device")?;
     let pcir_revision = *rom.get(p.saturating_add(0x0c)).ok_or_else(|| {
-        err(
+        ParseError::at(
             p.saturating_add(0x0c),
             "PCIR revision",
             ErrorKind::Truncated,
@@ -175,7 +172,7 @@ fn parse_image(rom: &[u8], off: usize) -> Result<RomImage, ParseError> {
     let class = rom
         .get(p.saturating_add(0x0d)..p.saturating_add(0x10))
         .ok_or_else(|| {
-            err(
+            ParseError::at(
                 p.saturating_add(0x0d),
                 "PCIR class code",
                 ErrorKind::Truncated,
@@ -188,14 +185,14 @@ fn parse_image(rom: &[u8], off: usize) -> Result<RomImage, ParseError> {
     let units = field(0x10, "PCIR image length")?;
     let code_revision = field(0x12, "PCIR code revision")?;
     let code_type = *rom.get(p.saturating_add(0x14)).ok_or_else(|| {
-        err(
+        ParseError::at(
             p.saturating_add(0x14),
             "PCIR code type",
             ErrorKind::Truncated,
         )
     })?;
     let indicator = *rom.get(p.saturating_add(0x15)).ok_or_else(|| {
-        err(
+        ParseError::at(
             p.saturating_add(0x15),
             "PCIR indicator",
             ErrorKind::Truncated,
@@ -206,7 +203,7 @@ fn parse_image(rom: &[u8], off: usize) -> Result<RomImage, ParseError> {
         .checked_add(length)
         .filter(|e| length > 0 && *e <= rom.len())
         .ok_or_else(|| {
-            err(
+            ParseError::at(
                 p.saturating_add(0x10),
                 "PCIR image length",
                 ErrorKind::BadLength(length as u64),
@@ -241,12 +238,17 @@ fn parse_image(rom: &[u8], off: usize) -> Result<RomImage, ParseError> {
 /// (firmware would not load it either), not an error: the image's bytes are still hashed.
 fn efi_image(image: &[u8], off: usize) -> Result<EfiImage, ParseError> {
     let at = |rel: usize| off.saturating_add(rel);
-    let sig = le32_at(image, 4).ok_or_else(|| err(at(4), "EfiSignature", ErrorKind::Truncated))?;
+    let sig = le32_at(image, 4)
+        .ok_or_else(|| ParseError::at(at(4), "EfiSignature", ErrorKind::Truncated))?;
     if sig != 0x0ef1 {
-        return Err(err(at(4), "EfiSignature (0x0EF1)", ErrorKind::BadMagic));
+        return Err(ParseError::at(
+            at(4),
+            "EfiSignature (0x0EF1)",
+            ErrorKind::BadMagic,
+        ));
     }
     let field = |rel: usize, name: &'static str| {
-        le16_at(image, rel).ok_or_else(|| err(at(rel), name, ErrorKind::Truncated))
+        le16_at(image, rel).ok_or_else(|| ParseError::at(at(rel), name, ErrorKind::Truncated))
     };
     let subsystem = field(0x08, "EfiSubsystem")?;
     let machine = field(0x0a, "EfiMachineType")?;
@@ -256,7 +258,7 @@ fn efi_image(image: &[u8], off: usize) -> Result<EfiImage, ParseError> {
         .get(start..)
         .filter(|d| !d.is_empty())
         .ok_or_else(|| {
-            err(
+            ParseError::at(
                 at(0x16),
                 "EfiImageHeaderOffset",
                 ErrorKind::BadLength(start as u64),

@@ -129,23 +129,14 @@ pub fn is_capsule(bytes: &[u8]) -> bool {
     })
 }
 
-fn err(offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
-    ParseError {
-        offset,
-        field,
-        kind,
-    }
-}
-
 fn u32_at(b: &[u8], at: usize, field: &'static str) -> Result<u32, ParseError> {
-    le32_at(b, at).ok_or_else(|| err(at, field, ErrorKind::Truncated))
+    le32_at(b, at).ok_or_else(|| ParseError::at(at, field, ErrorKind::Truncated))
 }
 
 fn guid_at(b: &[u8], at: usize, field: &'static str) -> Result<Guid, ParseError> {
     b.get(at..at.saturating_add(16))
-        .and_then(|s| <[u8; 16]>::try_from(s).ok())
-        .map(Guid)
-        .ok_or_else(|| err(at, field, ErrorKind::Truncated))
+        .and_then(Guid::from_slice)
+        .ok_or_else(|| ParseError::at(at, field, ErrorKind::Truncated))
 }
 
 /// Parses a capsule.
@@ -158,7 +149,7 @@ pub fn parse_capsule(bytes: &[u8]) -> Result<Capsule, ParseError> {
         .ok()
         .filter(|e| *e <= bytes.len())
         .ok_or_else(|| {
-            err(
+            ParseError::at(
                 24,
                 "CapsuleImageSize",
                 ErrorKind::BadLength(image_size.into()),
@@ -167,7 +158,9 @@ pub fn parse_capsule(bytes: &[u8]) -> Result<Capsule, ParseError> {
     let start = usize::try_from(header_size)
         .ok()
         .filter(|h| *h >= 28 && *h <= end)
-        .ok_or_else(|| err(16, "HeaderSize", ErrorKind::BadLength(header_size.into())))?;
+        .ok_or_else(|| {
+            ParseError::at(16, "HeaderSize", ErrorKind::BadLength(header_size.into()))
+        })?;
     let body = bytes.get(start..end).unwrap_or_default();
     let mut budget = Budget::new();
     let body = if guid == FMP_CAPSULE {
@@ -186,21 +179,22 @@ pub fn parse_capsule(bytes: &[u8]) -> Result<Capsule, ParseError> {
 
 fn fmp(b: &[u8], base: usize, budget: &mut Budget) -> Result<Fmp, ParseError> {
     let abs = |rel: usize| base.saturating_add(rel);
-    let version = le32_at(b, 0).ok_or_else(|| err(abs(0), "FMP Version", ErrorKind::Truncated))?;
+    let version =
+        le32_at(b, 0).ok_or_else(|| ParseError::at(abs(0), "FMP Version", ErrorKind::Truncated))?;
     if version != 1 {
-        return Err(err(
+        return Err(ParseError::at(
             abs(0),
             "FMP Version",
             ErrorKind::Invalid("not version 1"),
         ));
     }
-    let drivers =
-        le16_at(b, 4).ok_or_else(|| err(abs(4), "EmbeddedDriverCount", ErrorKind::Truncated))?;
-    let payloads =
-        le16_at(b, 6).ok_or_else(|| err(abs(6), "PayloadItemCount", ErrorKind::Truncated))?;
+    let drivers = le16_at(b, 4)
+        .ok_or_else(|| ParseError::at(abs(4), "EmbeddedDriverCount", ErrorKind::Truncated))?;
+    let payloads = le16_at(b, 6)
+        .ok_or_else(|| ParseError::at(abs(6), "PayloadItemCount", ErrorKind::Truncated))?;
     let count = usize::from(drivers).saturating_add(usize::from(payloads));
     if count > MAX_FMP_ITEMS {
-        return Err(err(
+        return Err(ParseError::at(
             abs(4),
             "FMP item count",
             ErrorKind::TooMany(count as u64),
@@ -209,12 +203,12 @@ fn fmp(b: &[u8], base: usize, budget: &mut Budget) -> Result<Fmp, ParseError> {
     let mut offsets = Vec::with_capacity(count);
     for i in 0..count {
         let at = i.saturating_mul(8).saturating_add(8);
-        let o =
-            le64_at(b, at).ok_or_else(|| err(abs(at), "ItemOffsetList", ErrorKind::Truncated))?;
+        let o = le64_at(b, at)
+            .ok_or_else(|| ParseError::at(abs(at), "ItemOffsetList", ErrorKind::Truncated))?;
         let o = usize::try_from(o)
             .ok()
             .filter(|o| *o < b.len())
-            .ok_or_else(|| err(abs(at), "ItemOffsetList", ErrorKind::BadLength(o)))?;
+            .ok_or_else(|| ParseError::at(abs(at), "ItemOffsetList", ErrorKind::BadLength(o)))?;
         offsets.push(o);
     }
     // Each item runs to the next item's offset (or the body's end): the list is in order.
@@ -227,7 +221,7 @@ fn fmp(b: &[u8], base: usize, budget: &mut Budget) -> Result<Fmp, ParseError> {
     for (i, o) in offsets.iter().enumerate() {
         let end = item_end(i);
         if end < *o {
-            return Err(err(
+            return Err(ParseError::at(
                 abs(i.saturating_mul(8).saturating_add(8)),
                 "ItemOffsetList (not in order)",
                 ErrorKind::Invalid("items overlap"),
@@ -251,7 +245,7 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
         2 => 40,
         3 => 48,
         _ => {
-            return Err(err(
+            return Err(ParseError::at(
                 abs(0),
                 "image header Version",
                 ErrorKind::Invalid("not 1, 2 or 3"),
@@ -261,17 +255,19 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
     let image_type_id = guid_at(b, 4, "UpdateImageTypeId").map_err(|e| reb(e, base))?;
     let image_index = *b
         .get(20)
-        .ok_or_else(|| err(abs(20), "UpdateImageIndex", ErrorKind::Truncated))?;
+        .ok_or_else(|| ParseError::at(abs(20), "UpdateImageIndex", ErrorKind::Truncated))?;
     let image_size = u32_at(b, 24, "UpdateImageSize").map_err(|e| reb(e, base))?;
     let vendor_code_size = u32_at(b, 28, "UpdateVendorCodeSize").map_err(|e| reb(e, base))?;
     let hardware_instance = if header_version >= 2 {
-        le64_at(b, 32)
-            .ok_or_else(|| err(abs(32), "UpdateHardwareInstance", ErrorKind::Truncated))?
+        le64_at(b, 32).ok_or_else(|| {
+            ParseError::at(abs(32), "UpdateHardwareInstance", ErrorKind::Truncated)
+        })?
     } else {
         0
     };
     let capsule_support = if header_version >= 3 {
-        le64_at(b, 40).ok_or_else(|| err(abs(40), "ImageCapsuleSupport", ErrorKind::Truncated))?
+        le64_at(b, 40)
+            .ok_or_else(|| ParseError::at(abs(40), "ImageCapsuleSupport", ErrorKind::Truncated))?
     } else {
         0
     };
@@ -280,7 +276,7 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
         .checked_add(image_len)
         .and_then(|e| b.get(header_len..e))
         .ok_or_else(|| {
-            err(
+            ParseError::at(
                 abs(24),
                 "UpdateImageSize",
                 ErrorKind::BadLength(image_size.into()),
@@ -292,10 +288,11 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
     let signed = capsule_support & 1 != 0
         || (le16_at(image, 12) == Some(0x0200) && le16_at(image, 14) == Some(0x0ef1));
     let auth = if signed {
-        let count = le64_at(image, 0)
-            .ok_or_else(|| err(abs(header_len), "MonotonicCount", ErrorKind::Truncated))?;
+        let count = le64_at(image, 0).ok_or_else(|| {
+            ParseError::at(abs(header_len), "MonotonicCount", ErrorKind::Truncated)
+        })?;
         let len = le32_at(image, 8).ok_or_else(|| {
-            err(
+            ParseError::at(
                 abs(header_len.saturating_add(8)),
                 "dwLength",
                 ErrorKind::Truncated,
@@ -308,7 +305,7 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
             .and_then(|l| l.checked_add(8))
             .filter(|e| *e <= image.len())
             .ok_or_else(|| {
-                err(
+                ParseError::at(
                     abs(header_len.saturating_add(8)),
                     "WIN_CERTIFICATE dwLength",
                     ErrorKind::BadLength(len.into()),
@@ -325,7 +322,7 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
         let mut i = pos;
         loop {
             let op = *image.get(i).ok_or_else(|| {
-                err(
+                ParseError::at(
                     abs(header_len.saturating_add(i)),
                     "dependency",
                     ErrorKind::Truncated,
@@ -364,7 +361,7 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
                 Some((fw, lsv))
             }
             _ => {
-                return Err(err(
+                return Err(ParseError::at(
                     abs(header_len.saturating_add(pos)),
                     "FMP_PAYLOAD_HEADER",
                     ErrorKind::Truncated,

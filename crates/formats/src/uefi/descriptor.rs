@@ -12,7 +12,7 @@
 //! Only the BIOS region holds UEFI volumes; every other region is hashed whole, since its
 //! formats (ME partitions, GbE NVM, EC code) are the vendors'.
 
-use super::{err_at, parse_at, region, Budget, Region, TopItem};
+use super::{parse_at, region, Budget, Region, TopItem};
 use crate::error::{ErrorKind, ParseError};
 use crate::reader::{le16_at, le32_at};
 
@@ -76,27 +76,27 @@ pub(crate) fn parse(bytes: &[u8], budget: &mut Budget) -> Result<Vec<TopItem>, P
         bytes
             .get(at)
             .copied()
-            .ok_or_else(|| err_at(at, field, ErrorKind::Truncated))
+            .ok_or_else(|| ParseError::at(at, field, ErrorKind::Truncated))
     };
     let component_base = byte(0x14, "FLMAP0 component base")?;
     let region_base = byte(0x16, "FLMAP0 region base")?;
     let master_base = byte(0x18, "FLMAP1 master base")?;
     if master_base > MAX_BASE || master_base == region_base || master_base == component_base {
-        return Err(err_at(
+        return Err(ParseError::at(
             0x18,
             "FLMAP1 master base",
             ErrorKind::Invalid("out of the descriptor"),
         ));
     }
     if region_base > MAX_BASE || region_base == component_base {
-        return Err(err_at(
+        return Err(ParseError::at(
             0x16,
             "FLMAP0 region base",
             ErrorKind::Invalid("out of the descriptor"),
         ));
     }
     if component_base > MAX_BASE {
-        return Err(err_at(
+        return Err(ParseError::at(
             0x14,
             "FLMAP0 component base",
             ErrorKind::Invalid("out of the descriptor"),
@@ -110,10 +110,11 @@ pub(crate) fn parse(bytes: &[u8], budget: &mut Budget) -> Result<Vec<TopItem>, P
     let mut found: Vec<(u8, usize, usize)> = Vec::new();
     for i in 1..count {
         let at = frba.saturating_add(usize::from(i).saturating_mul(4));
-        let base =
-            le16_at(bytes, at).ok_or_else(|| err_at(at, "FLREG base", ErrorKind::Truncated))?;
-        let limit = le16_at(bytes, at.saturating_add(2))
-            .ok_or_else(|| err_at(at.saturating_add(2), "FLREG limit", ErrorKind::Truncated))?;
+        let base = le16_at(bytes, at)
+            .ok_or_else(|| ParseError::at(at, "FLREG base", ErrorKind::Truncated))?;
+        let limit = le16_at(bytes, at.saturating_add(2)).ok_or_else(|| {
+            ParseError::at(at.saturating_add(2), "FLREG limit", ErrorKind::Truncated)
+        })?;
         // Region 0 is the descriptor: always the first 4 KiB, whatever its FLREG says.
         if limit == 0 || (base == 0xffff && limit == 0xffff) || limit < base {
             continue;
@@ -135,7 +136,7 @@ pub(crate) fn parse(bytes: &[u8], budget: &mut Budget) -> Result<Vec<TopItem>, P
         .find(|(i, _, s)| *i == 1 && *s == bytes.len())
     {
         let end = me_end.ok_or_else(|| {
-            err_at(
+            ParseError::at(
                 frba.saturating_add(4),
                 "FLREG1 (BIOS)",
                 ErrorKind::Invalid("whole-chip BIOS region without an ME region"),
@@ -145,7 +146,7 @@ pub(crate) fn parse(bytes: &[u8], budget: &mut Budget) -> Result<Vec<TopItem>, P
         bios.2 = bytes.len().saturating_sub(end);
     }
     if !found.iter().any(|(i, _, _)| *i == 1) {
-        return Err(err_at(
+        return Err(ParseError::at(
             frba.saturating_add(4),
             "FLREG1 (BIOS)",
             ErrorKind::Invalid("no BIOS region"),
@@ -161,7 +162,7 @@ pub(crate) fn parse(bytes: &[u8], budget: &mut Budget) -> Result<Vec<TopItem>, P
     for (i, offset, size) in found {
         let field = "flash region (overlaps the one before it)";
         if offset < pos {
-            return Err(err_at(
+            return Err(ParseError::at(
                 frba.saturating_add(usize::from(i).saturating_mul(4)),
                 field,
                 ErrorKind::Invalid(region_name(i)),
@@ -171,7 +172,7 @@ pub(crate) fn parse(bytes: &[u8], budget: &mut Budget) -> Result<Vec<TopItem>, P
             .checked_add(size)
             .filter(|e| *e <= bytes.len())
             .ok_or_else(|| {
-                err_at(
+                ParseError::at(
                     frba.saturating_add(usize::from(i).saturating_mul(4)),
                     "flash region (outside the image: a second chip?)",
                     ErrorKind::BadLength(size as u64),

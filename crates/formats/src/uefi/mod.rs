@@ -130,11 +130,11 @@ impl Budget {
     pub(crate) fn item(&mut self, offset: usize, field: &'static str) -> Result<(), ParseError> {
         self.items = self.items.saturating_add(1);
         if self.items > MAX_ITEMS {
-            return Err(ParseError {
+            return Err(ParseError::at(
                 offset,
                 field,
-                kind: ErrorKind::TooMany(self.items as u64),
-            });
+                ErrorKind::TooMany(self.items as u64),
+            ));
         }
         Ok(())
     }
@@ -190,11 +190,11 @@ impl At {
     pub(crate) fn deeper(&self, offset: usize, field: &'static str) -> Result<At, ParseError> {
         let depth = self.depth.saturating_add(1);
         if depth > MAX_DEPTH {
-            return Err(ParseError {
-                offset: self.abs(offset),
+            return Err(ParseError::at(
+                self.abs(offset),
                 field,
-                kind: ErrorKind::TooMany(depth as u64),
-            });
+                ErrorKind::TooMany(depth as u64),
+            ));
         }
         Ok(At {
             base: self.base.saturating_add(offset),
@@ -204,22 +204,9 @@ impl At {
     }
 }
 
-/// An error at absolute `offset` of the input.
-pub(crate) fn err_at(offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
-    ParseError {
-        offset,
-        field,
-        kind,
-    }
-}
-
 /// An error at `offset` of the buffer `at` locates.
 pub(crate) fn err(at: &At, offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
-    ParseError {
-        offset: at.abs(offset),
-        field,
-        kind,
-    }
+    ParseError::at(at.abs(offset), field, kind)
 }
 
 /// Reads a raw image (a flash dump, an OVMF CODE or VARS file, a bare volume): every firmware
@@ -277,11 +264,11 @@ pub(crate) fn parse_at(
         gap_from = pos;
     }
     if !items.iter().any(|i| matches!(i, TopItem::Volume(_))) {
-        return Err(ParseError {
-            offset: base,
-            field: "firmware volume",
-            kind: ErrorKind::Invalid("no firmware volume (_FVH header) in the input"),
-        });
+        return Err(ParseError::at(
+            base,
+            "firmware volume",
+            ErrorKind::Invalid("no firmware volume (_FVH header) in the input"),
+        ));
     }
     if gap_from < bytes.len() {
         items.push(TopItem::Gap(gap(bytes, base, gap_from, bytes.len())));

@@ -74,14 +74,6 @@ impl Variable {
     }
 }
 
-fn err(offset: usize, field: &'static str, kind: ErrorKind) -> ParseError {
-    ParseError {
-        offset,
-        field,
-        kind,
-    }
-}
-
 /// Reads the variable store of an NVRAM volume `fv` (starting at `base` of the input) whose
 /// header is `header_length` bytes. `None`: the volume holds no variable store this reads.
 pub(crate) fn parse(
@@ -92,8 +84,7 @@ pub(crate) fn parse(
     let at = |rel: usize| base.saturating_add(rel);
     let Some(sig) = fv
         .get(header_length..header_length.saturating_add(16))
-        .and_then(|s| <[u8; 16]>::try_from(s).ok())
-        .map(Guid)
+        .and_then(Guid::from_slice)
     else {
         return Ok(None);
     };
@@ -104,7 +95,7 @@ pub(crate) fn parse(
     };
     let h = header_length;
     let size = le32_at(fv, h.saturating_add(16)).ok_or_else(|| {
-        err(
+        ParseError::at(
             at(h.saturating_add(16)),
             "variable store Size",
             ErrorKind::Truncated,
@@ -115,7 +106,7 @@ pub(crate) fn parse(
         .checked_add(size)
         .filter(|e| size >= 28 && *e <= fv.len())
         .ok_or_else(|| {
-            err(
+            ParseError::at(
                 at(h.saturating_add(16)),
                 "variable store Size",
                 ErrorKind::BadLength(size as u64),
@@ -126,7 +117,7 @@ pub(crate) fn parse(
     let mut variables = Vec::new();
     while pos.saturating_add(header_len) <= end && le16_at(fv, pos) == Some(START_ID) {
         if variables.len() >= MAX_VARIABLES {
-            return Err(err(
+            return Err(ParseError::at(
                 at(pos),
                 "variable",
                 ErrorKind::TooMany(variables.len() as u64),
@@ -150,11 +141,11 @@ pub(crate) fn parse(
         };
         let name_size = le32_at(fv, sizes_at)
             .and_then(|v| usize::try_from(v).ok())
-            .ok_or_else(|| err(at(sizes_at), "NameSize", ErrorKind::Truncated))?;
+            .ok_or_else(|| ParseError::at(at(sizes_at), "NameSize", ErrorKind::Truncated))?;
         let data_size = le32_at(fv, sizes_at.saturating_add(4))
             .and_then(|v| usize::try_from(v).ok())
             .ok_or_else(|| {
-                err(
+                ParseError::at(
                     at(sizes_at.saturating_add(4)),
                     "DataSize",
                     ErrorKind::Truncated,
@@ -162,16 +153,15 @@ pub(crate) fn parse(
             })?;
         let vendor = fv
             .get(guid_at..guid_at.saturating_add(16))
-            .and_then(|s| <[u8; 16]>::try_from(s).ok())
-            .map(Guid)
-            .ok_or_else(|| err(at(guid_at), "VendorGuid", ErrorKind::Truncated))?;
+            .and_then(Guid::from_slice)
+            .ok_or_else(|| ParseError::at(at(guid_at), "VendorGuid", ErrorKind::Truncated))?;
         let name_at = pos.saturating_add(header_len);
         let var_end = name_at
             .checked_add(name_size)
             .and_then(|e| e.checked_add(data_size))
             .filter(|e| *e <= end)
             .ok_or_else(|| {
-                err(
+                ParseError::at(
                     at(sizes_at),
                     "variable (runs past its store)",
                     ErrorKind::BadLength((name_size as u64).saturating_add(data_size as u64)),

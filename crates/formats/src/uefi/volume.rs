@@ -225,11 +225,11 @@ pub(crate) fn parse(data: &[u8], at: At, budget: &mut Budget) -> Result<Volume, 
         let end = ext_offset
             .checked_add(ext_size)
             .filter(|e| ext_size >= 20 && *e <= length)
-            .ok_or(ParseError {
-                offset: size_at,
-                field: "ExtHeaderSize",
-                kind: ErrorKind::BadLength(ext_size as u64),
-            })?;
+            .ok_or(ParseError::at(
+                size_at,
+                "ExtHeaderSize",
+                ErrorKind::BadLength(ext_size as u64),
+            ))?;
         (Some(name), end)
     };
     let header_sha256 = sha256(data.get(..files_start).unwrap_or_default());
