@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use boardproof_evidence::{FirmwareImage, FirmwareItem};
+use boardproof_evidence::{Evidence, FirmwareImage, FirmwareItem, SourceReport, SourceStatus};
 use boardproof_formats::uefi::{self, capsule, Content, File, Inner, Section, TopItem, Volume};
 use sha2::{Digest, Sha256};
 
@@ -34,11 +34,39 @@ pub fn read(label: &str, path: &Path) -> Result<FirmwareImage, Error> {
     Ok(inventory(label, &shown, &bytes, &image))
 }
 
+/// Adds `images` to `ev` with their `firmware` source report (one note per image, plus
+/// `note` when given); nothing when there are none, so the source stays absent.
+pub fn attach(ev: &mut Evidence, images: Vec<FirmwareImage>, note: Option<&str>) {
+    if images.is_empty() {
+        return;
+    }
+    let mut notes: Vec<String> = images
+        .iter()
+        .map(|i| {
+            let files = i.items.iter().filter(|x| x.kind == "file").count();
+            format!("{}: {} ({} bytes, {files} files)", i.label, i.path, i.size)
+        })
+        .collect();
+    notes.extend(note.map(str::to_owned));
+    ev.sources.push(SourceReport {
+        name: "firmware".into(),
+        status: SourceStatus::Ok,
+        reason: None,
+        items: images.len() as u64,
+        notes,
+    });
+    ev.inventory.firmware.extend(images);
+}
+
 /// The items of `image` (parsed from `bytes`).
 pub fn inventory(label: &str, path: &str, bytes: &[u8], image: &uefi::Image) -> FirmwareImage {
     let mut items = Vec::new();
     let mut seen = Occurrences::default();
     image_items(&image.items, "", &mut seen, &mut items);
+    record(label, path, bytes, items)
+}
+
+fn record(label: &str, path: &str, bytes: &[u8], items: Vec<FirmwareItem>) -> FirmwareImage {
     FirmwareImage {
         label: label.to_owned(),
         path: path.to_owned(),
@@ -122,13 +150,7 @@ pub fn capsule_inventory(
             }
         }
     }
-    FirmwareImage {
-        label: label.to_owned(),
-        path: path.to_owned(),
-        size: bytes.len() as u64,
-        sha256: hex::encode(uefi::sha256_of(bytes)),
-        items,
-    }
+    record(label, path, bytes, items)
 }
 
 fn image_items(

@@ -497,17 +497,11 @@ pub fn add_flash_dump(lab: &Lab, s: &Scenario, ev: &mut Evidence) -> Result<(), 
     let (m, _) = lab.machine_for(s)?;
     let image = boardproof_collect::firmware::read(FLASH_LABEL, &m.firmware_code)
         .map_err(|e| Error::Invalid(format!("flash dump: {e}")))?;
-    ev.sources.push(boardproof_evidence::SourceReport {
-        name: "firmware".into(),
-        status: boardproof_evidence::SourceStatus::Ok,
-        reason: None,
-        items: 1,
-        notes: vec![format!(
-            "{FLASH_LABEL}: {} (the pflash image QEMU ran, read host-side)",
-            m.firmware_code.display()
-        )],
-    });
-    ev.inventory.firmware.push(image);
+    boardproof_collect::firmware::attach(
+        ev,
+        vec![image],
+        Some("the pflash image QEMU ran, read host-side"),
+    );
     Ok(())
 }
 

@@ -39,10 +39,7 @@ pub fn run(
     };
     let mut ev = collect(&opts, &mut output::source_progress());
     ev.volatile.attestation = attestation;
-    if !images.is_empty() {
-        ev.sources.push(super::firmware::source_report(&images));
-        ev.inventory.firmware = images;
-    }
+    boardproof_collect::firmware::attach(&mut ev, images, None);
     let text = serde_json::to_string_pretty(&ev)? + "\n";
     if let Some(path) = out {
         super::write_atomic(path, text.as_bytes(), true)?;

@@ -6,9 +6,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use boardproof_collect::read_capped;
-use boardproof_evidence::{
-    FirmwareImage, FirmwareTree, SourceReport, SourceStatus, TreeNode, FIRMWARE_INSPECT_SCHEMA,
-};
+use boardproof_evidence::{FirmwareImage, FirmwareTree, TreeNode, FIRMWARE_INSPECT_SCHEMA};
 use boardproof_formats::uefi::{self, Content, File, Section, TopItem, Volume};
 
 use crate::output;
@@ -405,31 +403,12 @@ pub fn read_specs(specs: &[String]) -> anyhow::Result<Vec<FirmwareImage>> {
     Ok(images)
 }
 
-/// The `firmware` entry of the evidence's source list.
-pub fn source_report(images: &[FirmwareImage]) -> SourceReport {
-    SourceReport {
-        name: "firmware".into(),
-        status: SourceStatus::Ok,
-        reason: None,
-        items: images.len() as u64,
-        notes: images
-            .iter()
-            .map(|i| {
-                let files = i.items.iter().filter(|x| x.kind == "file").count();
-                format!("{}: {} ({} bytes, {files} files)", i.label, i.path, i.size)
-            })
-            .collect(),
-    }
-}
-
 pub fn diff(a: &Path, b: &Path, json: bool) -> anyhow::Result<Outcome> {
     let want = boardproof_collect::firmware::read("image", a)?;
     let got = boardproof_collect::firmware::read("image", b)?;
     let mut outcome = boardproof_verify::Outcome::default();
     boardproof_verify::firmware::image(&want, &got, &mut outcome);
-    outcome
-        .findings
-        .sort_by(|x, y| x.severity.cmp(&y.severity).then_with(|| x.cmp(y)));
+    boardproof_verify::sort(&mut outcome);
     let found = !outcome.findings.is_empty();
     let report = boardproof_verify::report(
         outcome,

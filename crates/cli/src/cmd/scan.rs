@@ -53,10 +53,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     opts.probe_i2c = o.probe_i2c;
     opts.option_roms = o.option_roms;
     let mut ev = collect(&opts, &mut output::source_progress());
-    if !images.is_empty() {
-        ev.sources.push(super::firmware::source_report(&images));
-        ev.inventory.firmware = images;
-    }
+    boardproof_collect::firmware::attach(&mut ev, images, None);
     let host_key = HostIdentity::of(&ev).store_key();
     let evidence_json = serde_json::to_string(&ev)?;
     let reference = Reference::from_evidence(&ev);
