@@ -144,10 +144,15 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
         );
     }
     churn::apply(&opts.expected_changes, &mut out);
-    // Most severe first; the full order makes equal inputs give byte-equal reports.
+    sort(&mut out);
+    out
+}
+
+/// Puts findings in report order: most severe first; the full order makes equal inputs give
+/// byte-equal reports.
+pub fn sort(out: &mut Outcome) {
     out.findings
         .sort_by(|a, b| a.severity.cmp(&b.severity).then_with(|| a.cmp(b)));
-    out
 }
 
 /// Wraps an outcome as the `--json` report.
