@@ -7,7 +7,7 @@
 //! decoder with a memory BAR, and a driver using the device at that moment could misbehave.
 //! Below a snapshot root the `rom` files are plain files and are read as they are.
 
-use std::io::{ErrorKind as IoKind, Read, Write};
+use std::io::{ErrorKind as IoKind, Write};
 use std::path::Path;
 
 use boardproof_evidence::{Inventory, OptionRom, OptionRomImage};
@@ -15,7 +15,7 @@ use boardproof_formats::pci_rom;
 
 use super::pci_location;
 use crate::fsutil::{device_path, hex_attr, list_dir, under};
-use crate::{Error, SourceOutput, MAX_FILE};
+use crate::{read_capped, Error, SourceOutput};
 
 /// Reads every device's ROM when `enabled`.
 pub fn collect(root: &Path, enabled: bool, inv: &mut Inventory) -> Result<SourceOutput, Error> {
@@ -107,12 +107,12 @@ fn read_rom(path: &Path) -> std::io::Result<Vec<u8>> {
     }
 }
 
+/// The crate's capped read, keeping the OS error the caller tells EINVAL and EACCES by.
 fn read_all(path: &Path) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_FILE)
-        .read_to_end(&mut buf)?;
-    Ok(buf)
+    read_capped(path).map_err(|e| match e {
+        Error::Io { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    })
 }
 
 /// The evidence record of one ROM's bytes.
