@@ -93,29 +93,14 @@ fn utf16(s: &str) -> Vec<u8> {
 
 /// Decompresses EDK2 LZMA (the .lzma "alone" format: same 13-byte header).
 fn decompress(data: &[u8]) -> Result<Vec<u8>, Error> {
-    let size = data
-        .get(5..13)
-        .and_then(|s| <[u8; 8]>::try_from(s).ok())
-        .map(u64::from_le_bytes)
-        .ok_or_else(|| Error::Invalid("LZMA section shorter than its header".into()))?;
-    if size > MAX_DECOMPRESSED {
-        return Err(Error::Invalid(format!(
-            "LZMA section claims {size} bytes uncompressed; the patch handles at most {MAX_DECOMPRESSED}"
-        )));
-    }
-    let mut stream = liblzma::stream::Stream::new_lzma_decoder(MAX_DECOMPRESSED.saturating_mul(2))
-        .map_err(|e| Error::Invalid(format!("LZMA decoder: {e}")))?;
-    let mut out = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    stream
-        .process_vec(data, &mut out, liblzma::stream::Action::Finish)
-        .map_err(|e| Error::Invalid(format!("LZMA section: {e}")))?;
-    if out.len() as u64 != size {
-        return Err(Error::Invalid(format!(
-            "LZMA section gave {} bytes, its header says {size}",
-            out.len()
-        )));
-    }
-    Ok(out)
+    // The firmware parser's decoder: EDK2's header, liblzma, output capped and checked against
+    // the declared size.
+    let cap = usize::try_from(MAX_DECOMPRESSED).unwrap_or(usize::MAX);
+    boardproof_formats::uefi::lzma_decompress(data, cap).map_err(|e| {
+        Error::Invalid(format!(
+            "LZMA section (at most {MAX_DECOMPRESSED} bytes): {e}"
+        ))
+    })
 }
 
 /// Compresses as LZMA1 with the properties of `header` and writes the real size into the
