@@ -91,6 +91,25 @@ enum Command {
         /// become notes naming the declaration. Repeatable. See docs/verify.md.
         #[arg(long)]
         expect_change: Vec<String>,
+        /// Store the verdict (an in-toto statement naming the evidence and the manifest by
+        /// digest) and append it to the store's transparency log.
+        #[arg(long)]
+        record: bool,
+        /// Store directory for --record.
+        #[arg(long, requires = "record")]
+        store: Option<PathBuf>,
+        /// Sign the verdict with this private key (the customer's or auditor's).
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// Write the signed verdict (DSSE envelope) here.
+        #[arg(long, requires = "sign_key")]
+        verdict_out: Option<PathBuf>,
+        /// Who decides, in the verdict (default: user@hostname).
+        #[arg(long)]
+        decided_by: Option<String>,
+        /// Replace an existing --verdict-out file.
+        #[arg(long)]
+        force: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -121,9 +140,123 @@ enum Command {
     /// UEFI firmware images: the tree of volumes, files and sections.
     #[command(subcommand)]
     Firmware(FirmwareCommand),
+    /// The transparency log in the store: append, show, prove, and check proofs offline.
+    #[command(subcommand)]
+    Log(LogCommand),
     /// The virtual lab server: boot it, run one scenario, or the whole detection matrix.
     #[command(subcommand)]
     Lab(LabCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum LogCommand {
+    /// Start the store's log: its name (origin) and Ed25519 key. Without this, the first
+    /// append starts it as `boardproof.local/HOSTNAME` with a new key.
+    Init {
+        /// Store directory.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// The log's name, on every checkpoint (e.g. `factory.example.com/boardproof`).
+        #[arg(long)]
+        origin: Option<String>,
+        /// Use this Ed25519 private key (PKCS#8 PEM) instead of a new one.
+        #[arg(long, requires = "origin")]
+        key: Option<PathBuf>,
+    },
+    /// Append files: a signed file (DSSE: manifest, policy, verdict) by the SHA-256 of its
+    /// payload, anything else by the SHA-256 of its bytes. All or none are appended.
+    Append {
+        /// Files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Store directory.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Size, root, verifier key, latest checkpoint and the last entries.
+    Show {
+        /// Store directory.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// How many of the last entries to list.
+        #[arg(long, default_value_t = 20)]
+        last: u64,
+        /// Print only the verifier key (to hand to auditors).
+        #[arg(long)]
+        verifier: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the inclusion proof of ENTRY (an index, or a file that was appended) in the
+    /// latest checkpoint (or the one of --size).
+    Prove {
+        /// Entry index, or a file.
+        entry: String,
+        /// Prove in the checkpoint of this size instead of the latest.
+        #[arg(long)]
+        size: Option<u64>,
+        /// Store directory.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Write the proof here (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Offline, no store: check a proof file with the log's verifier key. Exit 0 proven,
+    /// 1 not proven, 2 unreadable.
+    VerifyProof {
+        /// Proof file (`log prove` or `log consistency --out`).
+        proof: PathBuf,
+        /// The log's verifier key, or a file holding it (`log show --verifier`).
+        #[arg(long)]
+        verifier: String,
+        /// For an inclusion proof: the file that must be the proven entry.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove that the log's checkpoint NEW (default: latest) extends OLD. Each is a size of
+    /// this log or a checkpoint file someone kept. Exit 1 when it does not.
+    Consistency {
+        /// Older checkpoint: a size or a file.
+        old: String,
+        /// Newer checkpoint: a size or a file (default: the latest).
+        new: Option<String>,
+        /// Store directory.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Write the proof file here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replay every entry, recompute every stored hash and check every checkpoint the log
+    /// published (and each --checkpoint kept elsewhere). Exit 1 on any problem.
+    Audit {
+        /// Store directory.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// A checkpoint a monitor or customer kept; repeatable.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -344,6 +477,9 @@ enum ManifestCommand {
         /// Replace an existing output file.
         #[arg(long)]
         force: bool,
+        /// Store whose transparency log records the manifest (default: the default store).
+        #[arg(long)]
+        store: Option<PathBuf>,
     },
     /// Show a manifest; checks its signature when --pubkey is given.
     Show {
@@ -425,7 +561,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             out,
             creator,
             force,
-        }) => cmd::manifest::create(&evidence, &key, &out, creator, force),
+            store,
+        }) => cmd::manifest::create(&evidence, &key, &out, creator, force, store),
         Command::Manifest(ManifestCommand::Show {
             manifest,
             pubkey,
@@ -439,11 +576,25 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             ek_ca,
             ima_allowlist,
             expect_change,
+            record,
+            store,
+            sign_key,
+            verdict_out,
+            decided_by,
+            force,
             json,
         } => cmd::verify::run(
             &evidence,
             &manifest,
             &pubkey,
+            &cmd::verify::Record {
+                record,
+                store,
+                sign_key,
+                verdict_out,
+                decided_by,
+                force,
+            },
             &boardproof_verify::Options {
                 quote: cmd::attest::quote_check(challenge_secret.as_deref(), &ek_ca)?,
                 ima_allowlist: ima_allowlist
@@ -486,6 +637,44 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Firmware(FirmwareCommand::Diff { a, b, json }) => {
             cmd::firmware::diff(&a, &b, json)
         }
+        Command::Log(c) => match c {
+            LogCommand::Init { store, origin, key } => {
+                cmd::log::init(store, origin, key.as_deref())
+            }
+            LogCommand::Append { files, store, json } => cmd::log::append(store, &files, json),
+            LogCommand::Show {
+                store,
+                last,
+                verifier,
+                json,
+            } => cmd::log::show(store, last, verifier, json),
+            LogCommand::Prove {
+                entry,
+                size,
+                store,
+                out,
+                force,
+            } => cmd::log::prove(store, &entry, size, out.as_deref(), force),
+            LogCommand::VerifyProof {
+                proof,
+                verifier,
+                file,
+                json,
+            } => cmd::log::verify_proof(&proof, &verifier, file.as_deref(), json),
+            LogCommand::Consistency {
+                old,
+                new,
+                store,
+                out,
+                force,
+                json,
+            } => cmd::log::consistency(store, &old, new.as_deref(), out.as_deref(), force, json),
+            LogCommand::Audit {
+                store,
+                checkpoint,
+                json,
+            } => cmd::log::audit(store, &checkpoint, json),
+        },
         Command::Lab(LabCommand::List { json }) => cmd::lab::list(json),
         Command::Lab(LabCommand::Run {
             scenario,

@@ -11,10 +11,13 @@
 #![warn(missing_docs)]
 
 pub mod dsse;
+pub mod entry;
 pub mod keys;
 pub mod manifest;
+pub mod proof;
 pub mod store;
 pub mod tlog;
+pub mod verdict;
 
 use std::path::PathBuf;
 

@@ -41,13 +41,59 @@ CREATE TABLE IF NOT EXISTS baselines(
 );
 CREATE INDEX IF NOT EXISTS baselines_current ON baselines(host_key, superseded_by);
 CREATE INDEX IF NOT EXISTS scans_host ON scans(host_key, id);
+CREATE TABLE IF NOT EXISTS verdicts(
+    id INTEGER PRIMARY KEY,
+    host_key TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    findings INTEGER NOT NULL,
+    statement BLOB NOT NULL,
+    envelope BLOB,
+    log_index INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tlog_meta(
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 PRAGMA user_version = 1;
 ";
+
+/// File name of the log's private key inside the store directory (PKCS#8 PEM, mode 0600).
+pub const LOG_KEY_FILE: &str = "log.key";
 
 /// The store.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    dir: PathBuf,
+}
+
+/// A verdict to record (see [`crate::verdict`]).
+#[derive(Debug, Clone)]
+pub struct NewVerdict<'a> {
+    /// Which host.
+    pub host_key: &'a str,
+    /// When.
+    pub decided_at: &'a str,
+    /// `verified` or `findings`.
+    pub verdict: &'a str,
+    /// Number of findings.
+    pub findings: u64,
+    /// The statement's payload bytes (what is logged).
+    pub statement: &'a [u8],
+    /// The signed envelope, when signed.
+    pub envelope: Option<&'a [u8]>,
+}
+
+/// Where an append landed.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    /// Index of the (first) new entry.
+    pub index: u64,
+    /// The signed checkpoint of the log after the append.
+    pub checkpoint: Vec<u8>,
+    /// The log's verifier key.
+    pub verifier: String,
 }
 
 /// The baseline a host is compared with.
@@ -147,7 +193,11 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         conn.execute_batch(crate::tlog::SCHEMA).map_err(db)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            dir: dir.to_owned(),
+        })
     }
 
     /// The database file.
@@ -155,9 +205,231 @@ impl Store {
         &self.path
     }
 
-    /// The transparency log kept in this store (see [`crate::tlog`]).
+    /// The transparency log's tables, for [`crate::tlog`]'s functions with a key of the
+    /// caller's choosing (tests, benchmarks). Commands use the `log_*` methods, which sign with
+    /// the store's own log key.
     pub fn log(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// The log's tables, read-only: sizes, leaves, proofs, audit.
+    pub fn log_conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The log's verifier key, if the log has been started.
+    pub fn log_verifier(&self) -> Result<Option<String>, Error> {
+        self.meta("verifier")
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<String>, Error> {
+        self.conn
+            .query_row(
+                "SELECT value FROM tlog_meta WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.db())
+    }
+
+    /// Starts the log with `origin` and `key` (a new key when `None`), writing the key to
+    /// [`LOG_KEY_FILE`]. Refused when the log was already started: a log keeps one key for
+    /// its whole life, or its old checkpoints would no longer verify.
+    pub fn log_init(
+        &mut self,
+        origin: &str,
+        key: Option<ed25519_dalek::SigningKey>,
+    ) -> Result<crate::tlog::LogKey, Error> {
+        use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+        if let Some(v) = self.log_verifier()? {
+            return Err(Error::LogRange(format!(
+                "the log in {} was already started (verifier key {v}); a log keeps its key",
+                self.dir.display()
+            )));
+        }
+        let sk = key.unwrap_or_else(|| ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng));
+        let lk = crate::tlog::LogKey::new(origin, &sk)?;
+        let key_path = self.dir.join(LOG_KEY_FILE);
+        let pem = sk.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::Key {
+            path: key_path.clone(),
+            what: "private key",
+            why: e.to_string(),
+        })?;
+        let path = self.path.clone();
+        let db = |source| Error::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        if crate::tlog::size(&tx)? > 0 {
+            return Err(Error::Corrupt {
+                path: path.clone(),
+                why: "the log has entries but no verifier key".into(),
+            });
+        }
+        crate::keys::write_new(&key_path, pem.as_bytes(), 0o600, false)?;
+        for (name, value) in [("origin", &lk.origin), ("verifier", &lk.verifier)] {
+            tx.execute(
+                "INSERT INTO tlog_meta(name, value) VALUES (?1, ?2)",
+                params![name, value],
+            )
+            .map_err(db)?;
+        }
+        tx.commit().map_err(db)?;
+        Ok(lk)
+    }
+
+    /// The log's key: [`LOG_KEY_FILE`], checked against the verifier key the log started with.
+    /// A store whose log was never started starts it now with a new key and the origin
+    /// `boardproof.local/HOSTNAME`.
+    pub fn log_key(&mut self) -> Result<crate::tlog::LogKey, Error> {
+        let Some(verifier) = self.log_verifier()? else {
+            let origin = default_origin();
+            return match self.log_init(&origin, None) {
+                // Another process started it meanwhile: use theirs.
+                Err(Error::LogRange(_)) | Err(Error::Exists(_)) => self.log_key(),
+                r => r,
+            };
+        };
+        let origin = self.meta("origin")?.ok_or_else(|| Error::Corrupt {
+            path: self.path.clone(),
+            why: "the log's origin is missing".into(),
+        })?;
+        let key_path = self.dir.join(LOG_KEY_FILE);
+        if !key_path.exists() {
+            return Err(Error::LogRange(format!(
+                "{}: the log's private key is missing; the log cannot be extended without it \
+                 (its checkpoints verify with {verifier})",
+                key_path.display()
+            )));
+        }
+        let sk = crate::keys::load_signing_key(&key_path)?;
+        let lk = crate::tlog::LogKey::new(&origin, &sk)?;
+        if lk.verifier != verifier {
+            return Err(Error::LogRange(format!(
+                "{}: not the key this log was started with (its checkpoints verify with {verifier})",
+                key_path.display()
+            )));
+        }
+        Ok(lk)
+    }
+
+    /// Appends log entries in one transaction.
+    pub fn log_append(&mut self, entries: &[crate::entry::Entry]) -> Result<Logged, Error> {
+        let key = self.log_key()?;
+        let path = self.path.clone();
+        let db = |source| Error::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let leaves: Vec<Vec<u8>> = entries.iter().map(|e| e.to_leaf()).collect();
+        let (index, checkpoint) = crate::tlog::append_in(&tx, &key, &leaves, &now_utc())?;
+        failpoint();
+        tx.commit().map_err(db)?;
+        Ok(Logged {
+            index,
+            checkpoint,
+            verifier: key.verifier,
+        })
+    }
+
+    /// Records a verdict and appends its log entry, in one transaction.
+    pub fn record_verdict(&mut self, v: &NewVerdict<'_>) -> Result<Logged, Error> {
+        let key = self.log_key()?;
+        let path = self.path.clone();
+        let db = |source| Error::Store {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let entry = crate::entry::Entry::new(crate::entry::EntryKind::Verdict, v.statement);
+        let (index, checkpoint) =
+            crate::tlog::append_in(&tx, &key, &[entry.to_leaf()], &now_utc())?;
+        tx.execute(
+            "INSERT INTO verdicts(host_key, decided_at, verdict, findings, statement, envelope, log_index)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                v.host_key,
+                v.decided_at,
+                v.verdict,
+                i64::try_from(v.findings).unwrap_or(i64::MAX),
+                v.statement,
+                v.envelope,
+                i64::try_from(index).unwrap_or(i64::MAX)
+            ],
+        )
+        .map_err(db)?;
+        failpoint();
+        tx.commit().map_err(db)?;
+        Ok(Logged {
+            index,
+            checkpoint,
+            verifier: key.verifier,
+        })
+    }
+
+    /// The index of the first entry whose leaf is `leaf`, if any.
+    pub fn log_find(&self, leaf: &[u8]) -> Result<Option<u64>, Error> {
+        let i: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT idx FROM tlog_leaves WHERE data = ?1 ORDER BY idx LIMIT 1",
+                params![leaf],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.db())?;
+        Ok(i.and_then(|i| u64::try_from(i).ok()))
+    }
+
+    /// The stored checkpoint of size `n` (the log signs one after every append).
+    pub fn log_checkpoint(&self, n: u64) -> Result<Option<Vec<u8>>, Error> {
+        self.conn
+            .query_row(
+                "SELECT note FROM tlog_checkpoints WHERE size = ?1",
+                params![i64::try_from(n).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.db())
+    }
+
+    /// Entries `from..to` with the time each was appended.
+    pub fn log_entries(&self, from: u64, to: u64) -> Result<Vec<(u64, Vec<u8>, String)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT idx, data, appended_at FROM tlog_leaves
+                 WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
+            )
+            .map_err(self.db())?;
+        let rows = stmt
+            .query_map(
+                params![
+                    i64::try_from(from).unwrap_or(i64::MAX),
+                    i64::try_from(to).unwrap_or(i64::MAX)
+                ],
+                |r| {
+                    Ok((
+                        u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                },
+            )
+            .map_err(self.db())?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(self.db())
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
@@ -270,10 +542,7 @@ impl Store {
             .map_err(db)?;
             baseline_id = Some(id);
         }
-        if std::env::var(FAILPOINT_ENV).as_deref() == Ok("store-before-commit") {
-            eprintln!("failpoint store-before-commit reached");
-            std::thread::sleep(std::time::Duration::from_secs(120));
-        }
+        failpoint();
         tx.commit().map_err(db)?;
         Ok((scan_id, baseline_id))
     }
@@ -306,6 +575,48 @@ impl Store {
             .map_err(self.db())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.db())
     }
+}
+
+/// Pauses inside a write's transaction when the crash-safety tests ask for it.
+fn failpoint() {
+    if std::env::var(FAILPOINT_ENV).as_deref() == Ok("store-before-commit") {
+        eprintln!("failpoint store-before-commit reached");
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+}
+
+/// The origin of a log started without one: `boardproof.local/HOSTNAME`, with any character
+/// a note key name may not hold replaced.
+fn default_origin() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '+' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!(
+        "boardproof.local/{}",
+        if host.is_empty() { "host" } else { &host }
+    )
+}
+
+/// Now, RFC 3339 UTC (seconds).
+fn now_utc() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 #[cfg(test)]

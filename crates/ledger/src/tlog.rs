@@ -168,7 +168,20 @@ pub fn append(
     now: &str,
 ) -> Result<(u64, Vec<u8>), Error> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let first = size(&tx)?;
+    let out = append_in(&tx, key, leaves, now)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// [`append`] inside a transaction the caller commits, so that a log entry and the record it
+/// stands for (a scan, a verdict) are stored together or not at all.
+pub fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    key: &LogKey,
+    leaves: &[Vec<u8>],
+    now: &str,
+) -> Result<(u64, Vec<u8>), Error> {
+    let first = size(tx)?;
     {
         let mut put_hash =
             tx.prepare_cached("INSERT INTO tlog_hashes(idx, hash) VALUES (?1, ?2)")?;
@@ -177,7 +190,7 @@ pub fn append(
         )?;
         for (i, data) in leaves.iter().enumerate() {
             let n = first.saturating_add(i as u64);
-            let hashes = stored_hashes(n, data, &Reader(&tx)).map_err(tree_error)?;
+            let hashes = stored_hashes(n, data, &Reader(tx)).map_err(tree_error)?;
             let base = stored_hash_index(0, n);
             for (k, h) in hashes.iter().enumerate() {
                 put_hash.execute(params![
@@ -189,12 +202,11 @@ pub fn append(
         }
     }
     let new_size = first.saturating_add(leaves.len() as u64);
-    let note = sign_checkpoint(&tx, key, new_size)?;
+    let note = sign_checkpoint(tx, key, new_size)?;
     tx.execute(
         "INSERT OR REPLACE INTO tlog_checkpoints(size, note) VALUES (?1, ?2)",
         params![index(new_size)?, note],
     )?;
-    tx.commit()?;
     Ok((first, note))
 }
 

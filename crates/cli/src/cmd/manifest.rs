@@ -18,7 +18,7 @@ pub fn keygen(prefix: &Path, force: bool) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn default_creator() -> String {
+pub fn default_creator() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
@@ -34,6 +34,7 @@ pub fn create(
     out: &Path,
     creator: Option<String>,
     force: bool,
+    store: Option<std::path::PathBuf>,
 ) -> anyhow::Result<Outcome> {
     let ev = super::read_evidence(evidence)?;
     let sk = keys::load_signing_key(key)?;
@@ -44,12 +45,27 @@ pub fn create(
         &boardproof_collect::now_rfc3339(),
     );
     let bytes = manifest::sign(&m, &sk)?;
+    // The store is opened before the manifest is written, so a store that cannot be opened
+    // leaves no unlogged manifest behind.
+    let mut store = boardproof_ledger::store::Store::open(&super::store_dir(store)?)?;
     super::write_atomic(out, &bytes, force)?;
+    let logged = store
+        .log_append(&[boardproof_ledger::entry::Entry::for_file(&bytes)])
+        .with_context(|| {
+            format!(
+                "manifest written to {} but NOT logged; append it with `boardproof log append {}`",
+                out.display(),
+                out.display()
+            )
+        })?;
     let mut s = format!(
-        "manifest written to {}\nhost: {}\nsigned by key {}\n",
+        "manifest written to {}\nhost: {}\nsigned by key {}\nlogged as entry {} of {} (`boardproof log prove {}`)\n",
         out.display(),
         m.host.describe(),
-        m.created_by.key_id
+        m.created_by.key_id,
+        logged.index,
+        store.path().display(),
+        out.display()
     );
     s.push_str(&format!(
         "{} components, {} kernel modules, {} ACPI tables\n",

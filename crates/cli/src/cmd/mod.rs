@@ -5,6 +5,7 @@ pub mod collect;
 pub mod eventlog;
 pub mod firmware;
 pub mod lab;
+pub mod log;
 pub mod manifest;
 pub mod scan;
 pub mod show;
@@ -15,6 +16,13 @@ use std::path::Path;
 
 use anyhow::Context;
 use boardproof_evidence::Evidence;
+
+/// The store directory: `--store`, else the default one.
+pub fn store_dir(given: Option<std::path::PathBuf>) -> anyhow::Result<std::path::PathBuf> {
+    given
+        .or_else(boardproof_ledger::store::Store::default_dir)
+        .context("no store directory: set --store, XDG_DATA_HOME or HOME")
+}
 
 /// Reads and parses an evidence file, naming it in any error.
 pub fn read_evidence(path: &Path) -> anyhow::Result<Evidence> {

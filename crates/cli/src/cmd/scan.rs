@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use boardproof_collect::{collect, now_rfc3339, Options};
 use boardproof_evidence::{HostIdentity, Reference, ScanResult, SCAN_SCHEMA};
 use boardproof_ledger::store::{NewScan, Store};
@@ -24,11 +23,7 @@ pub struct ScanOptions {
     pub json: bool,
 }
 
-fn store_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    given
-        .or_else(Store::default_dir)
-        .context("no store directory: set --store, XDG_DATA_HOME or HOME")
-}
+use super::store_dir;
 
 pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     if !o.root.is_dir() {

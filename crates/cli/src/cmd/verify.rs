@@ -11,9 +11,31 @@ use crate::Outcome;
 
 /// Opens and checks a signed manifest, naming the file in any error.
 pub fn open_manifest(path: &Path, pubkey: &Path) -> anyhow::Result<Manifest> {
+    Ok(open_manifest_bytes(path, pubkey)?.0)
+}
+
+/// [`open_manifest`], also returning the file's bytes (what a verdict names by digest).
+pub fn open_manifest_bytes(path: &Path, pubkey: &Path) -> anyhow::Result<(Manifest, Vec<u8>)> {
     let vk = keys::load_verifying_key(pubkey)?;
     let bytes = boardproof_collect::read_capped(path)?;
-    manifest::open(&bytes, &vk).with_context(|| format!("{}", path.display()))
+    let m = manifest::open(&bytes, &vk).with_context(|| format!("{}", path.display()))?;
+    Ok((m, bytes))
+}
+
+/// What `verify` does with its verdict besides printing it.
+pub struct Record {
+    /// Store it and log it.
+    pub record: bool,
+    /// The store for `record`.
+    pub store: Option<std::path::PathBuf>,
+    /// Sign it with this key.
+    pub sign_key: Option<std::path::PathBuf>,
+    /// Write the signed verdict here.
+    pub verdict_out: Option<std::path::PathBuf>,
+    /// Who decides.
+    pub decided_by: Option<String>,
+    /// Replace `verdict_out`.
+    pub force: bool,
 }
 
 /// Reads an IMA allowlist (`sha256sum` format), naming the file and byte offset of a bad line.
@@ -61,12 +83,84 @@ pub fn run(
     evidence: &Path,
     manifest_path: &Path,
     pubkey: &Path,
+    rec: &Record,
     opts: &boardproof_verify::Options,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let m = open_manifest(manifest_path, pubkey)?;
-    let ev = super::read_evidence(evidence)?;
+    // Keys first: a bad signing key is refused before any work is done.
+    let sign_key = rec
+        .sign_key
+        .as_deref()
+        .map(keys::load_signing_key)
+        .transpose()?;
+    let (m, manifest_bytes) = open_manifest_bytes(manifest_path, pubkey)?;
+    let ev_bytes = boardproof_collect::read_capped(evidence)?;
+    let ev = boardproof_evidence::Evidence::from_json(&ev_bytes)
+        .with_context(|| format!("{}", evidence.display()))?;
     let report = against_manifest(&m, manifest_path, &ev, opts);
+    if rec.record || rec.verdict_out.is_some() {
+        let now = boardproof_collect::now_rfc3339();
+        let statement = boardproof_ledger::verdict::build(
+            &ev_bytes,
+            &manifest_bytes,
+            boardproof_ledger::verdict::VerdictPredicate {
+                verdict: report.verdict,
+                decided_at: now.clone(),
+                decided_by: boardproof_evidence::Creator {
+                    name: rec
+                        .decided_by
+                        .clone()
+                        .unwrap_or_else(super::manifest::default_creator),
+                    key_id: sign_key
+                        .as_ref()
+                        .map(|k| keys::key_id(&k.verifying_key()))
+                        .unwrap_or_default(),
+                },
+                host: HostIdentity::of(&ev),
+                manifest_signed_by: m.created_by.key_id.clone(),
+                report: report.clone(),
+            },
+        );
+        let payload = boardproof_ledger::verdict::to_payload(&statement)?;
+        let envelope = sign_key.as_ref().map(|k| {
+            boardproof_ledger::dsse::Envelope::sign(
+                boardproof_ledger::verdict::VERDICT_PAYLOAD_TYPE,
+                &payload,
+                k,
+            )
+            .to_canonical_bytes()
+        });
+        let mut store = rec
+            .record
+            .then(|| -> anyhow::Result<_> {
+                Ok(boardproof_ledger::store::Store::open(&super::store_dir(
+                    rec.store.clone(),
+                )?)?)
+            })
+            .transpose()?;
+        if let (Some(out), Some(env)) = (&rec.verdict_out, &envelope) {
+            super::write_atomic(out, env, rec.force)?;
+            eprintln!("boardproof: signed verdict written to {}", out.display());
+        }
+        if let Some(store) = store.as_mut() {
+            let logged = store.record_verdict(&boardproof_ledger::store::NewVerdict {
+                host_key: &HostIdentity::of(&ev).store_key(),
+                decided_at: &now,
+                verdict: match report.verdict {
+                    boardproof_evidence::Verdict::Verified => "verified",
+                    boardproof_evidence::Verdict::Findings => "findings",
+                },
+                findings: report.findings.len() as u64,
+                statement: &payload,
+                envelope: envelope.as_deref(),
+            })?;
+            eprintln!(
+                "boardproof: verdict recorded in {} and logged as entry {}",
+                store.path().display(),
+                logged.index
+            );
+        }
+    }
     if json {
         output::print(&output::json(&report)?)?;
     } else {

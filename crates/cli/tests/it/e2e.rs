@@ -10,6 +10,13 @@ pub(crate) struct Keys {
     prefix: std::path::PathBuf,
 }
 
+impl Keys {
+    /// The private key file.
+    pub(crate) fn key(&self) -> &str {
+        &self.key
+    }
+}
+
 pub(crate) fn keys() -> Keys {
     let dir = tempfile::tempdir().unwrap();
     let prefix = dir.path().join("factory");

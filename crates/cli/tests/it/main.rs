@@ -15,6 +15,7 @@ mod fixture;
 mod hostile;
 mod lab;
 mod lab_golden;
+mod log;
 mod option_rom;
 mod pci_names;
 mod scan;

@@ -53,9 +53,15 @@ pub fn require_tool(tool: &str) -> bool {
     found
 }
 
-/// The boardproof binary.
+/// The boardproof binary. Its default store (`manifest create`, `verify --record` log there)
+/// is under the build's temporary folder, never the user's own; tests that care pass --store.
 pub fn bp() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_boardproof"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_boardproof"));
+    c.env(
+        "XDG_DATA_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-data"),
+    );
+    c
 }
 
 /// Runs boardproof with `args`, returning its output.
