@@ -54,11 +54,14 @@ enum Command {
     /// SMBIOS tools.
     #[command(subcommand)]
     Smbios(SmbiosCommand),
-    /// Generate an Ed25519 key pair (PREFIX.key, mode 0600, and PREFIX.pub).
+    /// Generate a key pair (PREFIX.key, PKCS#8 PEM, mode 0600, and PREFIX.pub, SPKI PEM).
     Keygen {
         /// Path prefix of the two files.
         #[arg(long)]
         out: PathBuf,
+        /// `ed25519` or `ecdsa-p256`.
+        #[arg(long, default_value = "ed25519", value_parser = parse_algorithm)]
+        algorithm: boardproof_ledger::keys::Algorithm,
         /// Replace existing files.
         #[arg(long)]
         force: bool,
@@ -531,6 +534,14 @@ struct ScanArgs {
     json: bool,
 }
 
+fn parse_algorithm(s: &str) -> Result<boardproof_ledger::keys::Algorithm, String> {
+    use boardproof_ledger::keys::Algorithm;
+    [Algorithm::Ed25519, Algorithm::EcdsaP256]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+        .ok_or_else(|| format!("{s:?}: expected ed25519 or ecdsa-p256"))
+}
+
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Collect(a) => cmd::collect::run(
@@ -554,7 +565,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }) => cmd::attest::challenge(&keys, &ek_ca, &out, &secret_out, force),
         Command::Show { evidence, json } => cmd::show::run(&evidence, json),
         Command::Smbios(SmbiosCommand::Decode { file, json }) => cmd::smbios::decode(&file, json),
-        Command::Keygen { out, force } => cmd::manifest::keygen(&out, force),
+        Command::Keygen {
+            out,
+            algorithm,
+            force,
+        } => cmd::manifest::keygen(&out, algorithm, force),
         Command::Manifest(ManifestCommand::Create {
             evidence,
             key,

@@ -469,7 +469,8 @@ fn expected_text(s: &Scenario) -> Vec<String> {
 /// Signs the golden evidence with a fresh key and opens it again, as a user's `manifest
 /// create` / `verify` would; returns the reference.
 pub fn golden_reference(ev: &Evidence, keep: Option<&Path>) -> Result<Reference, Error> {
-    let key = ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng);
+    let key =
+        boardproof_ledger::keys::PrivateKey::generate(boardproof_ledger::keys::Algorithm::Ed25519);
     let m = boardproof_ledger::manifest::build(
         ev,
         "boardproof lab (golden boot 1)",
@@ -477,7 +478,7 @@ pub fn golden_reference(ev: &Evidence, keep: Option<&Path>) -> Result<Reference,
         &ev.volatile.collected_at,
     );
     let bytes = boardproof_ledger::manifest::sign(&m, &key)?;
-    let opened = boardproof_ledger::manifest::open(&bytes, &key.verifying_key())?;
+    let opened = boardproof_ledger::manifest::open(&bytes, &key.public())?;
     if let Some(k) = keep {
         let path = k.join("golden-manifest.dsse.json");
         std::fs::create_dir_all(k).map_err(Error::io(k))?;

@@ -1,4 +1,4 @@
-//! DSSE envelopes (secure-systems-lab/dsse, protocol v1.0) signed with Ed25519.
+//! DSSE envelopes (secure-systems-lab/dsse, protocol v1.0) signed with Ed25519 or ECDSA P-256.
 //!
 //! The signature covers PAE(payloadType, payload) = `"DSSEv1" SP len(type) SP type SP
 //! len(body) SP body`. On top of the protocol, boardproof writes envelopes in exactly one byte
@@ -8,10 +8,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::key_id;
+use crate::keys::{PrivateKey, PublicKey};
 use crate::Error;
 
 /// Upper bound on signatures read from one envelope.
@@ -34,9 +33,9 @@ pub struct Envelope {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeSignature {
-    /// Key id of the signing key (sha256 of the raw Ed25519 public key, hex).
+    /// Key id of the signing key ([`PublicKey::key_id`]).
     pub keyid: String,
-    /// Base64 of the 64-byte signature.
+    /// Base64 of the signature (Ed25519: 64 bytes; P-256: DER).
     pub sig: String,
 }
 
@@ -61,16 +60,63 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 impl Envelope {
     /// Signs `payload`.
-    pub fn sign(payload_type: &str, payload: &[u8], key: &SigningKey) -> Self {
-        let sig = key.sign(&pae(payload_type, payload));
-        Envelope {
+    pub fn sign(payload_type: &str, payload: &[u8], key: &PrivateKey) -> Self {
+        let mut env = Envelope {
             payload_type: payload_type.to_owned(),
             payload: STANDARD.encode(payload),
-            signatures: vec![EnvelopeSignature {
-                keyid: key_id(&key.verifying_key()),
-                sig: STANDARD.encode(sig.to_bytes()),
-            }],
+            signatures: Vec::new(),
+        };
+        env.add_signature_raw(payload, key);
+        env
+    }
+
+    fn add_signature_raw(&mut self, payload: &[u8], key: &PrivateKey) {
+        let sig = key.sign(&pae(&self.payload_type, payload));
+        self.signatures.push(EnvelopeSignature {
+            keyid: key.public().key_id(),
+            sig: STANDARD.encode(sig),
+        });
+    }
+
+    /// Adds a signature by `key` (a co-signature) over the same payload. Refused when the key
+    /// already signed or the envelope holds [`MAX_SIGNATURES`].
+    pub fn cosign(&mut self, key: &PrivateKey) -> Result<(), Error> {
+        let id = key.public().key_id();
+        if self.signatures.iter().any(|s| s.keyid == id) {
+            return Err(Error::Envelope(format!("key {id} already signed it")));
         }
+        if self.signatures.len() >= MAX_SIGNATURES {
+            return Err(Error::Envelope(format!(
+                "already {MAX_SIGNATURES} signatures"
+            )));
+        }
+        let payload = self.payload_bytes()?;
+        self.add_signature_raw(&payload, key);
+        Ok(())
+    }
+
+    /// The payload bytes, unverified.
+    pub fn payload_bytes(&self) -> Result<Vec<u8>, Error> {
+        STANDARD
+            .decode(&self.payload)
+            .map_err(|e| Error::Envelope(format!("payload is not base64: {e}")))
+    }
+
+    /// Whether `key` has a valid signature on this envelope (its key id and signature both
+    /// match). Never trusts a key id alone.
+    pub fn signed_by(&self, key: &PublicKey) -> Result<bool, Error> {
+        let payload = self.payload_bytes()?;
+        let id = key.key_id();
+        let message = pae(&self.payload_type, &payload);
+        for s in self.signatures.iter().filter(|s| s.keyid == id) {
+            let raw = STANDARD
+                .decode(&s.sig)
+                .map_err(|e| Error::Envelope(format!("signature is not base64: {e}")))?;
+            if key.verify(&message, &raw) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The one byte form boardproof writes.
@@ -101,31 +147,11 @@ impl Envelope {
 
     /// Verifies with `key` and returns the payload bytes. At least one signature must carry the
     /// key's id and verify; the payload type must be `expected_type`.
-    pub fn verify(
-        &self,
-        key: &VerifyingKey,
-        expected_type: &'static str,
-    ) -> Result<Vec<u8>, Error> {
-        let payload = STANDARD
-            .decode(&self.payload)
-            .map_err(|e| Error::Envelope(format!("payload is not base64: {e}")))?;
-        let id = key_id(key);
-        let message = pae(&self.payload_type, &payload);
-        let mut ok = false;
-        for s in self.signatures.iter().filter(|s| s.keyid == id) {
-            let raw = STANDARD
-                .decode(&s.sig)
-                .map_err(|e| Error::Envelope(format!("signature is not base64: {e}")))?;
-            let bytes: [u8; 64] = raw.as_slice().try_into().map_err(|_| {
-                Error::Envelope(format!("signature is {} bytes, not 64", raw.len()))
-            })?;
-            if key.verify(&message, &Signature::from_bytes(&bytes)).is_ok() {
-                ok = true;
-                break;
-            }
-        }
-        if !ok {
-            return Err(Error::BadSignature { key_id: id });
+    pub fn verify(&self, key: &PublicKey, expected_type: &'static str) -> Result<Vec<u8>, Error> {
+        if !self.signed_by(key)? {
+            return Err(Error::BadSignature {
+                key_id: key.key_id(),
+            });
         }
         if self.payload_type != expected_type {
             return Err(Error::PayloadType {
@@ -133,7 +159,7 @@ impl Envelope {
                 expected: expected_type,
             });
         }
-        Ok(payload)
+        self.payload_bytes()
     }
 }
 
@@ -141,8 +167,8 @@ impl Envelope {
 mod tests {
     use super::*;
 
-    fn key(seed: u8) -> SigningKey {
-        SigningKey::from_bytes(&[seed; 32])
+    fn key(seed: u8) -> PrivateKey {
+        PrivateKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
     }
 
     #[test]
@@ -161,8 +187,7 @@ mod tests {
         let bytes = env.to_canonical_bytes();
         let back = Envelope::from_canonical_bytes(&bytes).unwrap();
         assert_eq!(
-            back.verify(&k.verifying_key(), "application/x-test")
-                .unwrap(),
+            back.verify(&k.public(), "application/x-test").unwrap(),
             br#"{"a":1}"#
         );
         for i in 0..bytes.len() {
@@ -170,7 +195,7 @@ mod tests {
                 let mut b = bytes.clone();
                 b[i] ^= flip;
                 let r = Envelope::from_canonical_bytes(&b)
-                    .and_then(|e| e.verify(&k.verifying_key(), "application/x-test"));
+                    .and_then(|e| e.verify(&k.public(), "application/x-test"));
                 assert!(r.is_err(), "byte {i} ^ {flip:#x} still verified");
             }
         }
@@ -180,11 +205,11 @@ mod tests {
     fn wrong_key_and_wrong_type_fail() {
         let env = Envelope::sign("application/x-test", b"x", &key(1));
         assert!(matches!(
-            env.verify(&key(2).verifying_key(), "application/x-test"),
+            env.verify(&key(2).public(), "application/x-test"),
             Err(Error::BadSignature { .. })
         ));
         assert!(matches!(
-            env.verify(&key(1).verifying_key(), "application/other"),
+            env.verify(&key(1).public(), "application/other"),
             Err(Error::PayloadType { .. })
         ));
     }

@@ -120,18 +120,18 @@ impl Entry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ed25519_dalek::SigningKey;
+    use crate::keys::{Algorithm, PrivateKey};
 
     #[test]
     fn envelopes_are_logged_by_payload_and_files_by_bytes() {
-        let k = SigningKey::from_bytes(&[3; 32]);
+        let k = PrivateKey::generate(Algorithm::Ed25519);
         let env = Envelope::sign(crate::manifest::MANIFEST_PAYLOAD_TYPE, b"{}", &k);
         let e = Entry::for_file(&env.to_canonical_bytes());
         assert_eq!(e, Entry::new(EntryKind::Manifest, b"{}"));
         let mut cosigned = env.clone();
-        cosigned.signatures.extend(
-            Envelope::sign(&env.payload_type, b"{}", &SigningKey::from_bytes(&[4; 32])).signatures,
-        );
+        cosigned
+            .cosign(&PrivateKey::generate(Algorithm::EcdsaP256))
+            .unwrap();
         assert_eq!(Entry::for_file(&cosigned.to_canonical_bytes()), e);
         assert_eq!(Entry::for_file(b"{}").kind, EntryKind::File);
         let leaf = e.to_leaf();

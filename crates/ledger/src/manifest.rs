@@ -1,25 +1,23 @@
 //! Signed manifests: a [`Manifest`] payload in a DSSE envelope of type
 //! [`MANIFEST_PAYLOAD_TYPE`].
 
-use ed25519_dalek::{SigningKey, VerifyingKey};
-
 use boardproof_evidence::{Creator, Evidence, HostIdentity, Manifest, Reference, MANIFEST_SCHEMA};
 
 use crate::dsse::Envelope;
-use crate::keys::key_id;
+use crate::keys::{PrivateKey, PublicKey};
 use crate::Error;
 
 /// DSSE payload type of a boardproof manifest.
 pub const MANIFEST_PAYLOAD_TYPE: &str = "application/vnd.boardproof.manifest+json";
 
 /// Builds the manifest for `ev`: identity fields only.
-pub fn build(ev: &Evidence, creator: &str, key: &SigningKey, now: &str) -> Manifest {
+pub fn build(ev: &Evidence, creator: &str, key: &PrivateKey, now: &str) -> Manifest {
     Manifest {
         schema: MANIFEST_SCHEMA.to_owned(),
         created_at: now.to_owned(),
         created_by: Creator {
             name: creator.to_owned(),
-            key_id: key_id(&key.verifying_key()),
+            key_id: key.public().key_id(),
         },
         host: HostIdentity::of(ev),
         evidence_collected_at: ev.volatile.collected_at.clone(),
@@ -28,7 +26,7 @@ pub fn build(ev: &Evidence, creator: &str, key: &SigningKey, now: &str) -> Manif
 }
 
 /// Signs a manifest into canonical envelope bytes.
-pub fn sign(m: &Manifest, key: &SigningKey) -> Result<Vec<u8>, Error> {
+pub fn sign(m: &Manifest, key: &PrivateKey) -> Result<Vec<u8>, Error> {
     let payload = serde_json::to_vec(m).map_err(|source| Error::Encode {
         what: "manifest",
         source,
@@ -37,7 +35,7 @@ pub fn sign(m: &Manifest, key: &SigningKey) -> Result<Vec<u8>, Error> {
 }
 
 /// Opens a manifest file's bytes: canonical envelope, signature by `key`, payload type, schema.
-pub fn open(bytes: &[u8], key: &VerifyingKey) -> Result<Manifest, Error> {
+pub fn open(bytes: &[u8], key: &PublicKey) -> Result<Manifest, Error> {
     let env = Envelope::from_canonical_bytes(bytes)?;
     let payload = env.verify(key, MANIFEST_PAYLOAD_TYPE)?;
     Ok(Manifest::from_json(&payload)?)

@@ -8,12 +8,13 @@ use boardproof_ledger::{keys, manifest};
 use crate::output;
 use crate::Outcome;
 
-pub fn keygen(prefix: &Path, force: bool) -> anyhow::Result<Outcome> {
-    let (private, public, id) = keys::generate(prefix, force)?;
+pub fn keygen(prefix: &Path, alg: keys::Algorithm, force: bool) -> anyhow::Result<Outcome> {
+    let (private, public, id) = keys::generate(prefix, alg, force)?;
     output::print(&format!(
-        "private key: {} (mode 0600; keep it offline)\npublic key:  {}\nkey id:      {id}\n",
+        "private key: {} (mode 0600; keep it offline)\npublic key:  {}\nkey id:      {id}\nalgorithm:   {}\n",
         private.display(),
-        public.display()
+        public.display(),
+        alg.as_str()
     ))?;
     Ok(Outcome::Clean)
 }
@@ -37,7 +38,7 @@ pub fn create(
     store: Option<std::path::PathBuf>,
 ) -> anyhow::Result<Outcome> {
     let ev = super::read_evidence(evidence)?;
-    let sk = keys::load_signing_key(key)?;
+    let sk = keys::load_private_key(key)?;
     let m = manifest::build(
         &ev,
         &creator.unwrap_or_else(default_creator),
@@ -94,7 +95,7 @@ pub fn show(path: &Path, pubkey: Option<&Path>, json: bool) -> anyhow::Result<Ou
     let name = path.display().to_string();
     let (m, checked) = match pubkey {
         Some(p) => {
-            let vk = keys::load_verifying_key(p)?;
+            let vk = keys::load_public_key(p)?;
             (
                 manifest::open(&bytes, &vk).with_context(|| name.clone())?,
                 true,

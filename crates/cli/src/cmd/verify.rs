@@ -16,7 +16,7 @@ pub fn open_manifest(path: &Path, pubkey: &Path) -> anyhow::Result<Manifest> {
 
 /// [`open_manifest`], also returning the file's bytes (what a verdict names by digest).
 pub fn open_manifest_bytes(path: &Path, pubkey: &Path) -> anyhow::Result<(Manifest, Vec<u8>)> {
-    let vk = keys::load_verifying_key(pubkey)?;
+    let vk = keys::load_public_key(pubkey)?;
     let bytes = boardproof_collect::read_capped(path)?;
     let m = manifest::open(&bytes, &vk).with_context(|| format!("{}", path.display()))?;
     Ok((m, bytes))
@@ -91,7 +91,7 @@ pub fn run(
     let sign_key = rec
         .sign_key
         .as_deref()
-        .map(keys::load_signing_key)
+        .map(keys::load_private_key)
         .transpose()?;
     let (m, manifest_bytes) = open_manifest_bytes(manifest_path, pubkey)?;
     let ev_bytes = boardproof_collect::read_capped(evidence)?;
@@ -113,7 +113,7 @@ pub fn run(
                         .unwrap_or_else(super::manifest::default_creator),
                     key_id: sign_key
                         .as_ref()
-                        .map(|k| keys::key_id(&k.verifying_key()))
+                        .map(|k| k.public().key_id())
                         .unwrap_or_default(),
                 },
                 host: HostIdentity::of(&ev),

@@ -280,8 +280,8 @@ fn no_single_changed_byte_of_a_manifest_verifies() {
     assert_eq!(verify_json(&ev, &bad, &k).0, 2);
 }
 
-fn boardproof_ledger_key(k: &Keys) -> ed25519_dalek::VerifyingKey {
-    boardproof_ledger::keys::load_verifying_key(std::path::Path::new(&k.public)).unwrap()
+fn boardproof_ledger_key(k: &Keys) -> boardproof_ledger::keys::PublicKey {
+    boardproof_ledger::keys::load_public_key(std::path::Path::new(&k.public)).unwrap()
 }
 
 #[test]
