@@ -69,6 +69,9 @@ enum Command {
     /// Signed manifests.
     #[command(subcommand)]
     Manifest(ManifestCommand),
+    /// Vendor trust policies: which contract manufacturers may certify which products.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Verify evidence against a signed manifest.
     Verify {
         /// Evidence JSON file.
@@ -77,8 +80,15 @@ enum Command {
         #[arg(long)]
         manifest: PathBuf,
         /// Public key of the manifest's signer (PEM).
-        #[arg(long)]
-        pubkey: PathBuf,
+        #[arg(long, required_unless_present = "policy", conflicts_with = "policy")]
+        pubkey: Option<PathBuf>,
+        /// Trust the manifest under this vendor trust policy (`policy sign`) instead of one
+        /// key: its signer must be a manufacturer the policy allows for this product and date.
+        #[arg(long, requires = "vendor_key")]
+        policy: Option<PathBuf>,
+        /// The vendor's root public key, which signed --policy.
+        #[arg(long, requires = "policy")]
+        vendor_key: Option<PathBuf>,
         /// The secret `attest challenge` kept: the evidence's quote must be over it.
         #[arg(long)]
         challenge_secret: Option<PathBuf>,
@@ -149,6 +159,40 @@ enum Command {
     /// The virtual lab server: boot it, run one scenario, or the whole detection matrix.
     #[command(subcommand)]
     Lab(LabCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum PolicyCommand {
+    /// Sign a policy written as JSON (see docs/chain-of-custody.md) with the vendor's root
+    /// key; the keys it names (PEM files, relative to it) are embedded. The policy is
+    /// appended to the store's log.
+    Sign {
+        /// The policy input (JSON).
+        input: PathBuf,
+        /// The vendor's private key.
+        #[arg(long)]
+        key: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Store whose log records the policy.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show a policy; checks its signature when --vendor-key is given.
+    Show {
+        /// Policy file.
+        policy: PathBuf,
+        /// The vendor's public key.
+        #[arg(long)]
+        vendor_key: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -484,6 +528,18 @@ enum ManifestCommand {
         #[arg(long)]
         store: Option<PathBuf>,
     },
+    /// Add a co-signature (e.g. the vendor's) to a manifest, in place or to --out. The payload
+    /// is unchanged, so its log entry stays the same.
+    Cosign {
+        /// Manifest file.
+        manifest: PathBuf,
+        /// The co-signer's private key.
+        #[arg(long)]
+        key: PathBuf,
+        /// Write here instead of replacing the manifest.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Show a manifest; checks its signature when --pubkey is given.
     Show {
         /// Manifest file.
@@ -578,6 +634,21 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             force,
             store,
         }) => cmd::manifest::create(&evidence, &key, &out, creator, force, store),
+        Command::Manifest(ManifestCommand::Cosign { manifest, key, out }) => {
+            cmd::manifest::cosign(&manifest, &key, out.as_deref())
+        }
+        Command::Policy(PolicyCommand::Sign {
+            input,
+            key,
+            out,
+            store,
+            force,
+        }) => cmd::policy::sign(&input, &key, &out, store, force),
+        Command::Policy(PolicyCommand::Show {
+            policy,
+            vendor_key,
+            json,
+        }) => cmd::policy::show(&policy, vendor_key.as_deref(), json),
         Command::Manifest(ManifestCommand::Show {
             manifest,
             pubkey,
@@ -587,6 +658,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             evidence,
             manifest,
             pubkey,
+            policy,
+            vendor_key,
             challenge_secret,
             ek_ca,
             ima_allowlist,
@@ -601,7 +674,13 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         } => cmd::verify::run(
             &evidence,
             &manifest,
-            &pubkey,
+            &match (&pubkey, &policy, &vendor_key) {
+                (Some(k), _, _) => cmd::verify::Trust::Key(k),
+                (None, Some(policy), Some(vendor_key)) => {
+                    cmd::verify::Trust::Policy { policy, vendor_key }
+                }
+                _ => anyhow::bail!("give --pubkey, or --policy with --vendor-key"),
+            },
             &cmd::verify::Record {
                 record,
                 store,

@@ -54,6 +54,14 @@ pub enum FindingKind {
     BmcInventoryMismatch,
     /// A manifest's signature does not verify.
     ManifestSignatureInvalid,
+    /// A manifest signed by a key the trust policy does not allow to certify this product
+    /// (or not co-signed by the vendor where the policy requires it).
+    SignerNotAuthorized,
+    /// A manifest made outside its signer's authorization period, or a trust policy past its
+    /// validity.
+    ManifestExpired,
+    /// A manifest signed by a key the trust policy revoked.
+    KeyRevoked,
     /// A source the reference has is missing from the evidence.
     SourceMissing,
 }
@@ -84,6 +92,9 @@ impl FindingKind {
             FindingKind::ImaFileUnknown => "ima-file-unknown",
             FindingKind::BmcInventoryMismatch => "bmc-inventory-mismatch",
             FindingKind::ManifestSignatureInvalid => "manifest-signature-invalid",
+            FindingKind::SignerNotAuthorized => "signer-not-authorized",
+            FindingKind::ManifestExpired => "manifest-expired",
+            FindingKind::KeyRevoked => "key-revoked",
             FindingKind::SourceMissing => "source-missing",
         }
     }

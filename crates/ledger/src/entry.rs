@@ -49,6 +49,7 @@ impl EntryKind {
     pub fn of_payload_type(t: &str) -> EntryKind {
         match t {
             crate::manifest::MANIFEST_PAYLOAD_TYPE => EntryKind::Manifest,
+            crate::policy::POLICY_PAYLOAD_TYPE => EntryKind::Policy,
             crate::verdict::VERDICT_PAYLOAD_TYPE => EntryKind::Verdict,
             _ => EntryKind::Signed,
         }

@@ -1,6 +1,11 @@
-//! Keys, signed manifests and the store.
+//! Keys, signed manifests, trust policies, verdicts, the store and its transparency log.
 //!
-//! * [`keys`]: Ed25519 keys as PKCS#8 / SPKI PEM files (ed25519-dalek; no hand-written crypto).
+//! * [`keys`]: Ed25519 and ECDSA P-256 keys as PKCS#8 / SPKI PEM files (RustCrypto's
+//!   ed25519-dalek and p256; no hand-written crypto).
+//! * [`policy`], [`chain`]: the vendor's signed trust policy (who may certify what) and the
+//!   check of a manufacturer's manifest against it.
+//! * [`verdict`]: a customer's verdict as an in-toto Statement.
+//! * [`entry`], [`proof`]: what the log holds per record, and portable proof files.
 //! * [`dsse`]: DSSE envelopes (secure-systems-lab/dsse v1.0). Envelopes are written in one
 //!   canonical form and rejected in any other, so that no byte of a manifest file can change
 //!   without verification failing.
@@ -10,10 +15,12 @@
 //!   checkpoints, inclusion and consistency proofs, audit (docs/transparency-log.md).
 #![warn(missing_docs)]
 
+pub mod chain;
 pub mod dsse;
 pub mod entry;
 pub mod keys;
 pub mod manifest;
+pub mod policy;
 pub mod proof;
 pub mod store;
 pub mod tlog;

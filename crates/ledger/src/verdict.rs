@@ -25,6 +25,8 @@ pub const VERDICT_PREDICATE: &str = "https://boardproof.dev/verdict/v1";
 pub const SUBJECT_EVIDENCE: &str = "evidence";
 /// Subject name of the manifest in a verdict.
 pub const SUBJECT_MANIFEST: &str = "manifest";
+/// Subject name of the trust policy in a verdict judged under one.
+pub const SUBJECT_POLICY: &str = "policy";
 
 /// An in-toto Statement v1 (the fields this crate writes and reads).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,7 +76,7 @@ pub struct VerdictPredicate {
     pub decided_by: Creator,
     /// The host the evidence comes from.
     pub host: HostIdentity,
-    /// The key id that signed the manifest the evidence was judged against.
+    /// The key id whose signature on the manifest was trusted (empty when none was).
     pub manifest_signed_by: String,
     /// The full report.
     pub report: Report,

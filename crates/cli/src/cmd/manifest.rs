@@ -90,6 +90,33 @@ pub fn create(
     Ok(Outcome::Clean)
 }
 
+pub fn cosign(path: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<Outcome> {
+    let sk = keys::load_private_key(key)?;
+    let bytes = boardproof_collect::read_capped(path)?;
+    let name = path.display().to_string();
+    let mut env = boardproof_ledger::dsse::Envelope::from_canonical_bytes(&bytes)
+        .with_context(|| name.clone())?;
+    if env.payload_type != manifest::MANIFEST_PAYLOAD_TYPE {
+        anyhow::bail!(
+            "{name}: not a boardproof manifest (payload type {})",
+            env.payload_type
+        );
+    }
+    manifest::open_unverified(&bytes).with_context(|| name.clone())?;
+    env.cosign(&sk).with_context(|| name.clone())?;
+    let target = out.unwrap_or(path);
+    // In place is a replacement by design; a separate --out must not overwrite silently.
+    super::write_atomic(target, &env.to_canonical_bytes(), out.is_none())?;
+    output::print(&format!(
+        "co-signed with key {} ({}): {} signatures on {}\n",
+        sk.public().key_id(),
+        sk.algorithm().as_str(),
+        env.signatures.len(),
+        target.display()
+    ))?;
+    Ok(Outcome::Clean)
+}
+
 pub fn show(path: &Path, pubkey: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
     let bytes = boardproof_collect::read_capped(path)?;
     let name = path.display().to_string();

@@ -7,6 +7,7 @@ pub mod firmware;
 pub mod lab;
 pub mod log;
 pub mod manifest;
+pub mod policy;
 pub mod scan;
 pub mod show;
 pub mod smbios;

@@ -53,6 +53,26 @@ pub fn against_manifest(
     ev: &boardproof_evidence::Evidence,
     opts: &boardproof_verify::Options,
 ) -> boardproof_evidence::Report {
+    let outcome = compare(m, ev, opts);
+    boardproof_verify::report(outcome, describe(m, path))
+}
+
+fn describe(m: &Manifest, path: &Path) -> String {
+    format!(
+        "manifest {} (signed by {} key {}, {})",
+        path.display(),
+        m.created_by.name,
+        m.created_by.key_id,
+        m.created_at
+    )
+}
+
+/// The comparison of evidence with a trusted manifest, with a note when the hardware differs.
+fn compare(
+    m: &Manifest,
+    ev: &boardproof_evidence::Evidence,
+    opts: &boardproof_verify::Options,
+) -> boardproof_verify::Outcome {
     let mut outcome = boardproof_verify::verify_opts(&m.reference, ev, opts);
     let here = HostIdentity::of(ev);
     // Hardware identity, not the machine-id: a factory manifest is made under another OS
@@ -67,22 +87,109 @@ pub fn against_manifest(
             ),
         );
     }
-    boardproof_verify::report(
-        outcome,
-        format!(
-            "manifest {} (signed by {} key {}, {})",
-            path.display(),
-            m.created_by.name,
-            m.created_by.key_id,
-            m.created_at
-        ),
-    )
+    outcome
+}
+
+/// How the manifest is trusted.
+pub enum Trust<'a> {
+    /// Signed by this public key.
+    Key(&'a Path),
+    /// Under the vendor's trust policy, opened with the vendor's root key.
+    Policy {
+        /// The signed policy.
+        policy: &'a Path,
+        /// The vendor's public key.
+        vendor_key: &'a Path,
+    },
+}
+
+/// What [`judge`] concluded, and the inputs a verdict names by digest.
+struct Judged {
+    report: boardproof_evidence::Report,
+    manifest_bytes: Vec<u8>,
+    /// Key id of the trusted signature on the manifest (empty when none was trusted).
+    signer: String,
+    policy_bytes: Option<Vec<u8>>,
+}
+
+/// Opens the manifest under `trust` and compares the evidence.
+fn judge(
+    manifest_path: &Path,
+    trust: &Trust<'_>,
+    ev: &boardproof_evidence::Evidence,
+    opts: &boardproof_verify::Options,
+) -> anyhow::Result<Judged> {
+    match trust {
+        Trust::Key(pubkey) => {
+            let (m, bytes) = open_manifest_bytes(manifest_path, pubkey)?;
+            let signer = m.created_by.key_id.clone();
+            Ok(Judged {
+                report: against_manifest(&m, manifest_path, ev, opts),
+                manifest_bytes: bytes,
+                signer,
+                policy_bytes: None,
+            })
+        }
+        Trust::Policy { policy, vendor_key } => {
+            let vendor = keys::load_public_key(vendor_key)?;
+            let policy_bytes = boardproof_collect::read_capped(policy)?;
+            let pol = boardproof_ledger::policy::open(&policy_bytes, &vendor)
+                .with_context(|| format!("{}", policy.display()))?;
+            let bytes = boardproof_collect::read_capped(manifest_path)?;
+            let chain = boardproof_ledger::chain::check(
+                &pol,
+                &vendor,
+                &bytes,
+                &boardproof_collect::now_rfc3339(),
+            )
+            .with_context(|| format!("{}", manifest_path.display()))?;
+            let mut outcome = match &chain.manifest {
+                Some(m) => compare(m, ev, opts),
+                None => boardproof_verify::Outcome {
+                    findings: Vec::new(),
+                    notes: Vec::new(),
+                },
+            };
+            outcome.findings.extend(chain.findings);
+            outcome.notes.splice(0..0, chain.notes);
+            boardproof_verify::sort(&mut outcome);
+            let (reference, signer) = match (&chain.manifest, &chain.signer) {
+                (Some(m), Some((who, key))) => (
+                    format!(
+                        "manifest {} (signed by {who} key {key}, {}) under the trust policy of {} issued {} ({})",
+                        manifest_path.display(),
+                        m.created_at,
+                        pol.vendor,
+                        pol.issued_at,
+                        policy.display()
+                    ),
+                    key.clone(),
+                ),
+                _ => (
+                    format!(
+                        "manifest {} (no trusted signature) under the trust policy of {} issued {} ({})",
+                        manifest_path.display(),
+                        pol.vendor,
+                        pol.issued_at,
+                        policy.display()
+                    ),
+                    String::new(),
+                ),
+            };
+            Ok(Judged {
+                report: boardproof_verify::report(outcome, reference),
+                manifest_bytes: bytes,
+                signer,
+                policy_bytes: Some(policy_bytes),
+            })
+        }
+    }
 }
 
 pub fn run(
     evidence: &Path,
     manifest_path: &Path,
-    pubkey: &Path,
+    trust: &Trust<'_>,
     rec: &Record,
     opts: &boardproof_verify::Options,
     json: bool,
@@ -93,14 +200,18 @@ pub fn run(
         .as_deref()
         .map(keys::load_private_key)
         .transpose()?;
-    let (m, manifest_bytes) = open_manifest_bytes(manifest_path, pubkey)?;
     let ev_bytes = boardproof_collect::read_capped(evidence)?;
     let ev = boardproof_evidence::Evidence::from_json(&ev_bytes)
         .with_context(|| format!("{}", evidence.display()))?;
-    let report = against_manifest(&m, manifest_path, &ev, opts);
+    let Judged {
+        report,
+        manifest_bytes,
+        signer: manifest_signer,
+        policy_bytes,
+    } = judge(manifest_path, trust, &ev, opts)?;
     if rec.record || rec.verdict_out.is_some() {
         let now = boardproof_collect::now_rfc3339();
-        let statement = boardproof_ledger::verdict::build(
+        let mut statement = boardproof_ledger::verdict::build(
             &ev_bytes,
             &manifest_bytes,
             boardproof_ledger::verdict::VerdictPredicate {
@@ -117,10 +228,18 @@ pub fn run(
                         .unwrap_or_default(),
                 },
                 host: HostIdentity::of(&ev),
-                manifest_signed_by: m.created_by.key_id.clone(),
+                manifest_signed_by: manifest_signer,
                 report: report.clone(),
             },
         );
+        if let Some(p) = &policy_bytes {
+            statement
+                .subject
+                .push(boardproof_ledger::verdict::Subject::sha256(
+                    boardproof_ledger::verdict::SUBJECT_POLICY,
+                    p,
+                ));
+        }
         let payload = boardproof_ledger::verdict::to_payload(&statement)?;
         let envelope = sign_key.as_ref().map(|k| {
             boardproof_ledger::dsse::Envelope::sign(

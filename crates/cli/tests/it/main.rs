@@ -5,6 +5,7 @@
 
 mod attest_swtpm;
 mod buses;
+mod chain;
 mod e2e;
 mod eventlog_tpm2;
 mod firmware_capsule;

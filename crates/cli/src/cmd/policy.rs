@@ -1,0 +1,124 @@
+//! `boardproof policy sign|show`: the vendor's trust policy.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use boardproof_ledger::{keys, policy};
+
+use crate::output;
+use crate::Outcome;
+
+pub fn sign(
+    input: &Path,
+    key: &Path,
+    out: &Path,
+    store: Option<PathBuf>,
+    force: bool,
+) -> anyhow::Result<Outcome> {
+    let sk = keys::load_private_key(key)?;
+    let bytes = boardproof_collect::read_capped(input)?;
+    let name = input.display().to_string();
+    let parsed: policy::PolicyInput =
+        serde_json::from_slice(&bytes).with_context(|| format!("{name}: not a policy input"))?;
+    let base = input.parent().unwrap_or(Path::new("."));
+    let p = policy::build(&parsed, base, &sk, &boardproof_collect::now_rfc3339())
+        .with_context(|| name.clone())?;
+    let signed = policy::sign(&p, &sk)?;
+    let mut store = boardproof_ledger::store::Store::open(&super::store_dir(store)?)?;
+    super::write_atomic(out, &signed, force)?;
+    let logged = store
+        .log_append(&[boardproof_ledger::entry::Entry::for_file(&signed)])
+        .with_context(|| {
+            format!(
+                "policy written to {} but NOT logged; append it with `boardproof log append {}`",
+                out.display(),
+                out.display()
+            )
+        })?;
+    output::print(&format!(
+        "trust policy of {} written to {}\nsigned by vendor key {} ({}); valid until {}\n{} manufacturers, {} revoked keys\nlogged as entry {} of {}\n",
+        p.vendor,
+        out.display(),
+        p.vendor_key_id,
+        sk.algorithm().as_str(),
+        p.valid_until,
+        p.manufacturers.len(),
+        p.revoked.len(),
+        logged.index,
+        store.path().display()
+    ))?;
+    Ok(Outcome::Clean)
+}
+
+pub fn show(path: &Path, vendor_key: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
+    let bytes = boardproof_collect::read_capped(path)?;
+    let name = path.display().to_string();
+    let (p, checked) = match vendor_key {
+        Some(k) => (
+            policy::open(&bytes, &keys::load_public_key(k)?).with_context(|| name.clone())?,
+            true,
+        ),
+        None => {
+            let env = boardproof_ledger::dsse::Envelope::from_canonical_bytes(&bytes)
+                .with_context(|| name.clone())?;
+            let p: policy::Policy = serde_json::from_slice(&env.payload_bytes()?)
+                .with_context(|| format!("{name}: payload is not a policy"))?;
+            (p, false)
+        }
+    };
+    if json {
+        output::print(&output::json(&p)?)?;
+    } else {
+        let mut s = format!(
+            "trust policy of {}\nsignature: {}\nissued {}, valid until {}; vendor key {}{}\n",
+            p.vendor,
+            if checked {
+                "verified with the given vendor key"
+            } else {
+                "NOT checked (pass --vendor-key to check it)"
+            },
+            p.issued_at,
+            p.valid_until,
+            p.vendor_key_id,
+            if p.require_vendor_cosign {
+                "; manifests must be co-signed by the vendor"
+            } else {
+                ""
+            }
+        );
+        let mut t = output::table(&["manufacturer", "products", "valid", "keys"]);
+        for a in &p.manufacturers {
+            t.add_row(vec![
+                a.name.clone(),
+                a.products
+                    .iter()
+                    .map(|x| x.describe())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                format!(
+                    "{} .. {}",
+                    a.valid_from.as_deref().unwrap_or("*"),
+                    a.valid_until.as_deref().unwrap_or("*")
+                ),
+                a.keys
+                    .iter()
+                    .map(|k| format!("{} {}", k.algorithm.as_str(), k.key_id))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ]);
+        }
+        s.push_str(&t.to_string());
+        s.push('\n');
+        for r in &p.revoked {
+            s.push_str(&format!(
+                "revoked: key {} at {}: {}\n",
+                r.key_id, r.revoked_at, r.reason
+            ));
+        }
+        output::print(&s)?;
+    }
+    if !checked {
+        eprintln!("boardproof: warning: {name}: signature not checked (no --vendor-key)");
+    }
+    Ok(Outcome::Clean)
+}
