@@ -153,12 +153,70 @@ enum Command {
     /// UEFI firmware images: the tree of volumes, files and sections.
     #[command(subcommand)]
     Firmware(FirmwareCommand),
+    /// Bundles: evidence, manifest, policy, signed verdict and log proofs in one file, checked
+    /// elsewhere with public keys only.
+    #[command(subcommand)]
+    Bundle(BundleCommand),
     /// The transparency log in the store: append, show, prove, and check proofs offline.
     #[command(subcommand)]
     Log(LogCommand),
     /// The virtual lab server: boot it, run one scenario, or the whole detection matrix.
     #[command(subcommand)]
     Lab(LabCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BundleCommand {
+    /// Put a signed verdict (`verify --sign-key --verdict-out`) and everything it names into
+    /// one file, with inclusion proofs of the verdict (required) and of the manifest and policy.
+    Create {
+        /// The evidence the verdict names.
+        #[arg(long)]
+        evidence: PathBuf,
+        /// The manifest the verdict names.
+        #[arg(long)]
+        manifest: PathBuf,
+        /// The trust policy, when the verdict was judged under one.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// The signed verdict.
+        #[arg(long)]
+        verdict: PathBuf,
+        /// Inclusion proof files (`log prove`); repeatable.
+        #[arg(long)]
+        proof: Vec<PathBuf>,
+        /// Also add proofs from this store's log for every bundled file it holds.
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Re-check a bundle with public keys only: the verdict's signature and subjects, the
+    /// manifest's trust, the evidence against it (as of the verdict's time), every log proof.
+    /// Exit 0 verified, 1 a check failed, 2 unreadable.
+    Verify {
+        /// Bundle file.
+        bundle: PathBuf,
+        /// The manifest signer's public key (bundles without a policy).
+        #[arg(long, conflicts_with = "vendor_key")]
+        pubkey: Option<PathBuf>,
+        /// The vendor's root public key (bundles with a policy).
+        #[arg(long)]
+        vendor_key: Option<PathBuf>,
+        /// The public key of whoever signed the verdict.
+        #[arg(long)]
+        verdict_key: PathBuf,
+        /// Verifier keys of the logs whose proofs are in the bundle (key or file); repeatable.
+        #[arg(long, required = true)]
+        log_key: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -731,6 +789,40 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Firmware(FirmwareCommand::Diff { a, b, json }) => {
             cmd::firmware::diff(&a, &b, json)
         }
+        Command::Bundle(BundleCommand::Create {
+            evidence,
+            manifest,
+            policy,
+            verdict,
+            proof,
+            store,
+            out,
+            force,
+        }) => cmd::bundle::create(&cmd::bundle::CreateArgs {
+            evidence: &evidence,
+            manifest: &manifest,
+            policy: policy.as_deref(),
+            verdict: &verdict,
+            proofs: &proof,
+            store,
+            out: &out,
+            force,
+        }),
+        Command::Bundle(BundleCommand::Verify {
+            bundle,
+            pubkey,
+            vendor_key,
+            verdict_key,
+            log_key,
+            json,
+        }) => cmd::bundle::verify(&cmd::bundle::VerifyArgs {
+            bundle: &bundle,
+            pubkey: pubkey.as_deref(),
+            vendor_key: vendor_key.as_deref(),
+            verdict_key: &verdict_key,
+            log_keys: &log_key,
+            json,
+        }),
         Command::Log(c) => match c {
             LogCommand::Init { store, origin, key } => {
                 cmd::log::init(store, origin, key.as_deref())

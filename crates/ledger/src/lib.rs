@@ -6,6 +6,7 @@
 //!   check of a manufacturer's manifest against it.
 //! * [`verdict`]: a customer's verdict as an in-toto Statement.
 //! * [`entry`], [`proof`]: what the log holds per record, and portable proof files.
+//! * [`bundle`]: evidence, manifest, policy, verdict and proofs in one file.
 //! * [`dsse`]: DSSE envelopes (secure-systems-lab/dsse v1.0). Envelopes are written in one
 //!   canonical form and rejected in any other, so that no byte of a manifest file can change
 //!   without verification failing.
@@ -15,6 +16,7 @@
 //!   checkpoints, inclusion and consistency proofs, audit (docs/transparency-log.md).
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod chain;
 pub mod dsse;
 pub mod entry;

@@ -177,6 +177,13 @@ impl ProofFile {
     /// Checks the proof with `verifier` (the auditor's key, not the file's). Every failure is
     /// an error saying which part does not hold.
     pub fn check(&self, verifier: &str) -> Result<Checked, Error> {
+        // Also here, not only in from_bytes: proofs arrive inside bundles too.
+        if self.format != PROOF_FORMAT {
+            return Err(bad(format!(
+                "format {:?}, expected {PROOF_FORMAT:?}",
+                self.format
+            )));
+        }
         if self.verifier != verifier {
             return Err(Error::LogSignature(format!(
                 "the proof names the log with verifier key {}, not {verifier}",

@@ -82,6 +82,16 @@ pub struct VerdictPredicate {
     pub report: Report,
 }
 
+impl VerdictPredicate {
+    /// `verified` or `findings`.
+    pub fn verdict_str(&self) -> &'static str {
+        match self.verdict {
+            Verdict::Verified => "verified",
+            Verdict::Findings => "findings",
+        }
+    }
+}
+
 /// A verdict statement.
 pub type VerdictStatement = Statement<VerdictPredicate>;
 

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod attest;
+pub mod bundle;
 pub mod collect;
 pub mod eventlog;
 pub mod firmware;

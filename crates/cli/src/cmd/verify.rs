@@ -104,24 +104,58 @@ pub enum Trust<'a> {
 }
 
 /// What [`judge`] concluded, and the inputs a verdict names by digest.
-struct Judged {
-    report: boardproof_evidence::Report,
-    manifest_bytes: Vec<u8>,
+pub struct Judged {
+    /// The report.
+    pub report: boardproof_evidence::Report,
+    /// The manifest file's bytes.
+    pub manifest_bytes: Vec<u8>,
     /// Key id of the trusted signature on the manifest (empty when none was trusted).
-    signer: String,
-    policy_bytes: Option<Vec<u8>>,
+    pub signer: String,
+    /// The policy file's bytes, when judged under one.
+    pub policy_bytes: Option<Vec<u8>>,
 }
 
-/// Opens the manifest under `trust` and compares the evidence.
-fn judge(
-    manifest_path: &Path,
+/// Where [`judge`] reads the manifest and policy from: files, or bytes already in hand (a
+/// bundle), each with the name errors and the report use.
+pub enum Source<'a> {
+    /// A file.
+    File(&'a Path),
+    /// Bytes, and what to call them.
+    Bytes(&'a [u8], &'a str),
+}
+
+impl Source<'_> {
+    fn read(&self) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Source::File(p) => Ok(boardproof_collect::read_capped(p)?),
+            Source::Bytes(b, _) => Ok(b.to_vec()),
+        }
+    }
+    fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Bytes(_, n) => (*n).to_owned(),
+        }
+    }
+}
+
+/// Opens the manifest under `trust` (the policy's validity judged at `now`) and compares the
+/// evidence.
+pub fn judge(
+    manifest: &Source<'_>,
     trust: &Trust<'_>,
+    policy_source: Option<&Source<'_>>,
     ev: &boardproof_evidence::Evidence,
     opts: &boardproof_verify::Options,
+    now: &str,
 ) -> anyhow::Result<Judged> {
+    let manifest_path = Path::new(&manifest.name()).to_owned();
+    let manifest_path = manifest_path.as_path();
     match trust {
         Trust::Key(pubkey) => {
-            let (m, bytes) = open_manifest_bytes(manifest_path, pubkey)?;
+            let vk = keys::load_public_key(pubkey)?;
+            let bytes = manifest.read()?;
+            let m = manifest::open(&bytes, &vk).with_context(|| manifest.name())?;
             let signer = m.created_by.key_id.clone();
             Ok(Judged {
                 report: against_manifest(&m, manifest_path, ev, opts),
@@ -132,17 +166,14 @@ fn judge(
         }
         Trust::Policy { policy, vendor_key } => {
             let vendor = keys::load_public_key(vendor_key)?;
-            let policy_bytes = boardproof_collect::read_capped(policy)?;
+            let file = Source::File(policy);
+            let policy_source = policy_source.unwrap_or(&file);
+            let policy_bytes = policy_source.read()?;
             let pol = boardproof_ledger::policy::open(&policy_bytes, &vendor)
-                .with_context(|| format!("{}", policy.display()))?;
-            let bytes = boardproof_collect::read_capped(manifest_path)?;
-            let chain = boardproof_ledger::chain::check(
-                &pol,
-                &vendor,
-                &bytes,
-                &boardproof_collect::now_rfc3339(),
-            )
-            .with_context(|| format!("{}", manifest_path.display()))?;
+                .with_context(|| policy_source.name())?;
+            let bytes = manifest.read()?;
+            let chain = boardproof_ledger::chain::check(&pol, &vendor, &bytes, now)
+                .with_context(|| manifest.name())?;
             let mut outcome = match &chain.manifest {
                 Some(m) => compare(m, ev, opts),
                 None => boardproof_verify::Outcome {
@@ -161,7 +192,7 @@ fn judge(
                         m.created_at,
                         pol.vendor,
                         pol.issued_at,
-                        policy.display()
+                        policy_source.name()
                     ),
                     key.clone(),
                 ),
@@ -171,7 +202,7 @@ fn judge(
                         manifest_path.display(),
                         pol.vendor,
                         pol.issued_at,
-                        policy.display()
+                        policy_source.name()
                     ),
                     String::new(),
                 ),
@@ -208,7 +239,14 @@ pub fn run(
         manifest_bytes,
         signer: manifest_signer,
         policy_bytes,
-    } = judge(manifest_path, trust, &ev, opts)?;
+    } = judge(
+        &Source::File(manifest_path),
+        trust,
+        None,
+        &ev,
+        opts,
+        &boardproof_collect::now_rfc3339(),
+    )?;
     if rec.record || rec.verdict_out.is_some() {
         let now = boardproof_collect::now_rfc3339();
         let mut statement = boardproof_ledger::verdict::build(

@@ -221,6 +221,46 @@ fn three_party_chain_verifies_and_every_break_is_found() {
     assert_eq!(log["entries"][0]["kind"], "policy", "{log}");
     assert_eq!(log["entries"][1]["kind"], "manifest", "{log}");
 
+    // The bundle: the customer's proof comes from its store, the factory's from a proof file.
+    let man_proof = w.join("manifest.proof");
+    let o = run(&[
+        "log",
+        "prove",
+        s(&man_a),
+        "--store",
+        s(&wd.store),
+        "--out",
+        s(&man_proof),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let bundle = w.join("server.bundle");
+    let o = run(&[
+        "bundle",
+        "create",
+        "--evidence",
+        s(&wd.ev),
+        "--manifest",
+        s(&man_a),
+        "--policy",
+        s(&policy),
+        "--verdict",
+        s(&verdict),
+        "--proof",
+        s(&man_proof),
+        "--store",
+        s(&w.join("customer-store")),
+        "--out",
+        s(&bundle),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    check_bundle_elsewhere(
+        w,
+        &bundle,
+        &wd.vendor.public,
+        &customer.public,
+        &[&wd.store, &w.join("customer-store")],
+    );
+
     // A device added: the comparison runs under the chain as without it.
     wd.m.pci(&Pci {
         path: &["pci0000:00", "0000:00:1c.0", "0000:01:00.1"],
@@ -306,6 +346,108 @@ fn three_party_chain_verifies_and_every_break_is_found() {
     ]);
     assert_eq!(code(&o), 2, "{}", stdout(&o));
     assert!(stderr(&o).contains("current.policy"), "{}", stderr(&o));
+}
+
+/// Copies the bundle and the public keys (nothing else) to a fresh folder and checks it there
+/// with no store; then edits bytes of it and checks each edit is caught.
+fn check_bundle_elsewhere(w: &Path, bundle: &Path, vendor: &Path, customer: &Path, logs: &[&Path]) {
+    let clean = tempfile::tempdir().unwrap();
+    let c = clean.path();
+    std::fs::copy(bundle, c.join("b.bundle")).unwrap();
+    std::fs::copy(vendor, c.join("vendor.pub")).unwrap();
+    std::fs::copy(customer, c.join("customer.pub")).unwrap();
+    let mut args: Vec<String> = vec![
+        "bundle".into(),
+        "verify".into(),
+        "b.bundle".into(),
+        "--vendor-key".into(),
+        "vendor.pub".into(),
+        "--verdict-key".into(),
+        "customer.pub".into(),
+    ];
+    for (i, st) in logs.iter().enumerate() {
+        let o = run(&["log", "show", "--verifier", "--store", s(st)]);
+        let f = format!("log{i}.vkey");
+        std::fs::write(c.join(&f), o.stdout).unwrap();
+        args.extend(["--log-key".into(), f]);
+    }
+    let data = tempfile::tempdir().unwrap();
+    let go = |args: &[String]| {
+        crate::util::bp()
+            .args(args)
+            .current_dir(c)
+            .env("XDG_DATA_HOME", data.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let mut json_args = args.clone();
+    json_args.push("--json".into());
+    let o = go(&json_args);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let checks: Vec<&str> = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "verdict signature",
+            "verdict subjects",
+            "manifest trust",
+            "re-verification",
+            "log proof 1",
+            "log proof 2"
+        ],
+        "{v}"
+    );
+    assert!(
+        std::fs::read_dir(data.path()).unwrap().next().is_none(),
+        "bundle verify wrote a store"
+    );
+    // Without the factory's log key, its proof is not accepted.
+    let o = go(&args[..args.len() - 2]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    // Edited bytes: every byte outside the long base64 parts, and a spread through them.
+    let bytes = std::fs::read(bundle).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let long: Vec<(usize, usize)> = [
+        "\"evidence\":\"",
+        "\"manifest\":\"",
+        "\"policy\":\"",
+        "\"verdict\":\"",
+    ]
+    .iter()
+    .map(|k| {
+        let a = text.find(k).unwrap() + k.len();
+        (a, a + text[a..].find('"').unwrap())
+    })
+    .collect();
+    let mut positions: Vec<usize> = (0..bytes.len())
+        .filter(|i| !long.iter().any(|(a, b)| i >= a && i < b))
+        .collect();
+    for (a, b) in &long {
+        positions.extend((*a..*b).step_by(((b - a) / 40).max(1)));
+        positions.push(b - 1);
+    }
+    let bad = c.join("b.bundle");
+    for &i in &positions {
+        let mut b = bytes.clone();
+        b[i] ^= 0x01;
+        std::fs::write(&bad, &b).unwrap();
+        let o = go(&args);
+        assert_ne!(
+            code(&o),
+            0,
+            "byte {i} ({:?}) of the bundle changed and it still verified: …{}…",
+            text.as_bytes()[i] as char,
+            &text[i.saturating_sub(80)..(i + 20).min(text.len())]
+        );
+    }
+    let _ = w;
 }
 
 #[test]

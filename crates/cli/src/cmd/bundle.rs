@@ -1,0 +1,397 @@
+//! `boardproof bundle create|verify`: the verdict and everything behind it in one file, checked
+//! elsewhere with public keys only.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use boardproof_evidence::Evidence;
+use boardproof_ledger::bundle::{Bundle, Parts};
+use boardproof_ledger::dsse::Envelope;
+use boardproof_ledger::entry::Entry;
+use boardproof_ledger::proof::{Proof, ProofFile};
+use boardproof_ledger::store::Store;
+use boardproof_ledger::{keys, tlog, verdict};
+use serde::Serialize;
+
+use super::verify::{judge, Source, Trust};
+use crate::output;
+use crate::Outcome;
+
+pub struct CreateArgs<'a> {
+    pub evidence: &'a Path,
+    pub manifest: &'a Path,
+    pub policy: Option<&'a Path>,
+    pub verdict: &'a Path,
+    pub proofs: &'a [PathBuf],
+    pub store: Option<PathBuf>,
+    pub out: &'a Path,
+    pub force: bool,
+}
+
+/// The proofs of whichever of `files` the store's log holds, in its latest checkpoint.
+fn proofs_from_store(store: &Store, files: &[&[u8]]) -> anyhow::Result<Vec<ProofFile>> {
+    let Some(verifier) = store.log_verifier()? else {
+        return Ok(Vec::new());
+    };
+    let t = tlog::size(store.log_conn())?;
+    let Some(checkpoint) = store.log_checkpoint(t)? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for f in files {
+        let leaf = Entry::for_file(f).to_leaf();
+        if let Some(n) = store.log_find(&leaf)? {
+            let proof = tlog::prove_inclusion(store.log_conn(), n, t)?;
+            out.push(ProofFile::inclusion(
+                &verifier,
+                &checkpoint,
+                n,
+                &leaf,
+                &proof,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<Outcome> {
+    let read = |p: &Path| -> anyhow::Result<Vec<u8>> { Ok(boardproof_collect::read_capped(p)?) };
+    let parts_files = (
+        read(a.evidence)?,
+        read(a.manifest)?,
+        a.policy.map(read).transpose()?,
+        read(a.verdict)?,
+    );
+    let (evidence, manifest, policy, verdict_bytes) = parts_files;
+    // Only a signed verdict about exactly these files is bundled.
+    let env = Envelope::from_canonical_bytes(&verdict_bytes)
+        .with_context(|| a.verdict.display().to_string())?;
+    if env.signatures.is_empty() {
+        anyhow::bail!("{}: the verdict is not signed", a.verdict.display());
+    }
+    let stmt = verdict::from_payload(&env.payload_bytes()?)
+        .with_context(|| a.verdict.display().to_string())?;
+    check_subjects(&stmt, &evidence, &manifest, policy.as_deref())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.verdict.display()))?;
+    let mut proofs = Vec::new();
+    for p in a.proofs {
+        let pf = ProofFile::from_bytes(&read(p)?).with_context(|| p.display().to_string())?;
+        proofs.push(pf);
+    }
+    if let Some(dir) = &a.store {
+        let store = Store::open(dir)?;
+        let mut files: Vec<&[u8]> = vec![&verdict_bytes, &manifest];
+        if let Some(p) = &policy {
+            files.push(p);
+        }
+        for pf in proofs_from_store(&store, &files)? {
+            if !proofs.contains(&pf) {
+                proofs.push(pf);
+            }
+        }
+    }
+    let leaf = Entry::for_file(&verdict_bytes).to_leaf();
+    let verdict_proven = proofs
+        .iter()
+        .any(|p| matches!(&p.proof, Proof::Inclusion { leaf: l, .. } if l.as_bytes() == leaf));
+    if !verdict_proven {
+        anyhow::bail!(
+            "no inclusion proof of the verdict: give --proof (from `log prove {}`) or --store with the log that recorded it",
+            a.verdict.display()
+        );
+    }
+    let bundle = Bundle::new(&Parts {
+        evidence,
+        manifest,
+        policy,
+        verdict: verdict_bytes,
+        proofs,
+    });
+    super::write_atomic(a.out, &bundle.to_bytes()?, a.force)?;
+    output::print(&format!(
+        "bundle written to {}: evidence, manifest{}, signed verdict ({}), {} inclusion proof(s)\n",
+        a.out.display(),
+        if bundle.policy.is_some() {
+            ", trust policy"
+        } else {
+            ""
+        },
+        stmt.predicate.verdict_str(),
+        bundle.proofs.len()
+    ))?;
+    Ok(Outcome::Clean)
+}
+
+fn check_subjects(
+    stmt: &verdict::VerdictStatement,
+    evidence: &[u8],
+    manifest: &[u8],
+    policy: Option<&[u8]>,
+) -> Result<(), String> {
+    use sha2::{Digest, Sha256};
+    let mut want = vec![
+        (verdict::SUBJECT_EVIDENCE, Some(evidence)),
+        (verdict::SUBJECT_MANIFEST, Some(manifest)),
+    ];
+    want.push((verdict::SUBJECT_POLICY, policy));
+    for (name, bytes) in want {
+        let claimed = stmt.subject_sha256(name);
+        let actual = bytes.map(|b| hex::encode(Sha256::digest(b)));
+        if claimed != actual.as_deref() {
+            return Err(match (claimed, actual) {
+                (Some(c), Some(a)) => {
+                    format!("the verdict is about {name} sha256 {c}, but the {name} here is {a}")
+                }
+                (Some(c), None) => {
+                    format!("the verdict names a {name} (sha256 {c}) that is not here")
+                }
+                (None, Some(_)) => format!("the verdict names no {name}, but one is here"),
+                (None, None) => continue,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub struct VerifyArgs<'a> {
+    pub bundle: &'a Path,
+    pub pubkey: Option<&'a Path>,
+    pub vendor_key: Option<&'a Path>,
+    pub verdict_key: &'a Path,
+    pub log_keys: &'a [String],
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Check {
+    check: String,
+    ok: bool,
+    detail: String,
+}
+
+pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
+    let name = a.bundle.display().to_string();
+    let bytes = boardproof_collect::read_capped(a.bundle)?;
+    let parts = Bundle::open(&bytes).with_context(|| name.clone())?;
+    let verdict_key = keys::load_public_key(a.verdict_key)?;
+    let log_keys: Vec<String> = a
+        .log_keys
+        .iter()
+        .map(|k| super::log::read_verifier(k))
+        .collect::<anyhow::Result<_>>()?;
+    let mut checks: Vec<Check> = Vec::new();
+    let mut add = |check: &str, ok: bool, detail: String| {
+        checks.push(Check {
+            check: check.to_owned(),
+            ok,
+            detail,
+        })
+    };
+
+    // 1. The verdict: signed by the given key, about exactly the bundled files.
+    let env = Envelope::from_canonical_bytes(&parts.verdict)
+        .with_context(|| format!("{name}: verdict"))?;
+    let stmt = match env.verify(&verdict_key, verdict::VERDICT_PAYLOAD_TYPE) {
+        Ok(payload) => {
+            add(
+                "verdict signature",
+                true,
+                format!("signed by key {}", verdict_key.key_id()),
+            );
+            Some(verdict::from_payload(&payload).with_context(|| format!("{name}: verdict"))?)
+        }
+        Err(e) => {
+            add("verdict signature", false, e.to_string());
+            None
+        }
+    };
+    if let Some(stmt) = &stmt {
+        match check_subjects(
+            stmt,
+            &parts.evidence,
+            &parts.manifest,
+            parts.policy.as_deref(),
+        ) {
+            Ok(()) => add(
+                "verdict subjects",
+                true,
+                "the evidence, manifest and policy here are the ones the verdict names".into(),
+            ),
+            Err(e) => add("verdict subjects", false, e),
+        }
+    }
+
+    // 2. Re-verification: the manifest under the given trust, the evidence against it, as of
+    //    the verdict's time.
+    let ev = Evidence::from_json(&parts.evidence).with_context(|| format!("{name}: evidence"))?;
+    let trust = match (a.pubkey, a.vendor_key, &parts.policy) {
+        (Some(k), None, None) => Trust::Key(k),
+        (None, Some(v), Some(_)) => Trust::Policy {
+            policy: Path::new("(bundle policy)"),
+            vendor_key: v,
+        },
+        (None, Some(_), None) => {
+            anyhow::bail!("{name}: holds no trust policy; check it with --pubkey")
+        }
+        (Some(_), None, Some(_)) => anyhow::bail!(
+            "{name}: the verdict was judged under a trust policy; check it with --vendor-key"
+        ),
+        _ => anyhow::bail!("give --pubkey or --vendor-key"),
+    };
+    let now = stmt
+        .as_ref()
+        .map(|s| s.predicate.decided_at.clone())
+        .unwrap_or_else(boardproof_collect::now_rfc3339);
+    let policy_src = parts
+        .policy
+        .as_deref()
+        .map(|p| Source::Bytes(p, "(bundle policy)"));
+    let judged = judge(
+        &Source::Bytes(&parts.manifest, "(bundle manifest)"),
+        &trust,
+        policy_src.as_ref(),
+        &ev,
+        &Default::default(),
+        &now,
+    );
+    match judged {
+        Ok(j) => {
+            add(
+                "manifest trust",
+                !j.signer.is_empty(),
+                j.report.reference.clone(),
+            );
+            if let Some(stmt) = &stmt {
+                let key = |f: &boardproof_evidence::Finding| {
+                    (
+                        f.kind,
+                        f.subject.clone(),
+                        f.expected.clone(),
+                        f.observed.clone(),
+                    )
+                };
+                let mut now_f: Vec<_> = j.report.findings.iter().map(key).collect();
+                let mut then_f: Vec<_> = stmt.predicate.report.findings.iter().map(key).collect();
+                now_f.sort();
+                then_f.sort();
+                let same = now_f == then_f && j.report.verdict == stmt.predicate.verdict;
+                add(
+                    "re-verification",
+                    same,
+                    if same {
+                        format!(
+                            "{} with {} finding(s), as the verdict says",
+                            stmt.predicate.verdict_str(),
+                            now_f.len()
+                        )
+                    } else {
+                        format!(
+                            "the bundled evidence and manifest give {} finding(s) ({}), the verdict says {} with {} (options such as --expect-change or --ima-allowlist used for the verdict are not in the bundle)",
+                            now_f.len(),
+                            j.report
+                                .findings
+                                .iter()
+                                .map(|f| f.kind.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            stmt.predicate.verdict_str(),
+                            then_f.len()
+                        )
+                    },
+                );
+            }
+        }
+        Err(e) => add("manifest trust", false, format!("{e:#}")),
+    }
+
+    // 3. The log: every proof checks with one of the given log keys, for a bundled file; the
+    //    verdict must be among them.
+    let labelled: Vec<(&str, Entry)> = [
+        Some(("verdict", &parts.verdict)),
+        Some(("manifest", &parts.manifest)),
+        parts.policy.as_ref().map(|p| ("policy", p)),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(n, b)| (n, Entry::for_file(b)))
+    .collect();
+    let mut verdict_logged = false;
+    for (i, p) in parts.proofs.iter().enumerate() {
+        let label = format!("log proof {}", i.saturating_add(1));
+        let Some(k) = log_keys.iter().find(|k| **k == p.verifier) else {
+            add(
+                &label,
+                false,
+                format!(
+                    "made by the log with verifier key {}, which is not among --log-key",
+                    p.verifier
+                ),
+            );
+            continue;
+        };
+        match p.check(k) {
+            Ok(c) => match c.entry.and_then(|(n, e)| {
+                labelled
+                    .iter()
+                    .find(|(_, l)| *l == e)
+                    .map(|(what, _)| (n, *what))
+            }) {
+                Some((n, what)) => {
+                    verdict_logged |= what == "verdict";
+                    add(
+                        &label,
+                        true,
+                        format!(
+                            "the {what} is entry {n} of log {} (checkpoint of {} entries)",
+                            c.origin, c.size
+                        ),
+                    );
+                }
+                None => add(
+                    &label,
+                    false,
+                    "proves an entry that is none of the bundled files".into(),
+                ),
+            },
+            Err(e) => add(&label, false, e.to_string()),
+        }
+    }
+    if !verdict_logged {
+        add(
+            "verdict logged",
+            false,
+            "no proof in the bundle shows the verdict in a log whose key was given".into(),
+        );
+    }
+
+    let all_ok = checks.iter().all(|c| c.ok);
+    if a.json {
+        output::print(&output::json(&serde_json::json!({
+            "bundle": name,
+            "verified": all_ok,
+            "checks": checks,
+        }))?)?;
+    } else {
+        let mut t = output::table(&["check", "result", "detail"]);
+        for c in &checks {
+            t.add_row(vec![
+                c.check.clone(),
+                if c.ok { "ok" } else { "FAILED" }.to_owned(),
+                c.detail.clone(),
+            ]);
+        }
+        output::print(&format!(
+            "{t}\n{}\n",
+            if all_ok {
+                "bundle verified: every part checks with the given public keys"
+            } else {
+                "bundle NOT verified"
+            }
+        ))?;
+    }
+    Ok(if all_ok {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}

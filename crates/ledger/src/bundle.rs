@@ -1,0 +1,119 @@
+//! Bundles: one file holding everything a third party needs to re-check a verdict — the
+//! evidence, the manifest, the trust policy, the signed verdict and the log's inclusion proofs
+//! — checked with public keys only (`bundle verify`).
+//!
+//! Each part is kept as the exact bytes that were signed, hashed or logged (base64 in JSON), so
+//! nothing is re-encoded on the way; the bundle itself is accepted only in the one form
+//! `bundle create` writes.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+use crate::proof::ProofFile;
+use crate::Error;
+
+/// The `format` of a bundle.
+pub const BUNDLE_FORMAT: &str = "boardproof.bundle/v1";
+
+/// Upper bound on proofs in one bundle.
+pub const MAX_PROOFS: usize = 16;
+
+/// A bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    /// [`BUNDLE_FORMAT`].
+    pub format: String,
+    /// The evidence file, base64.
+    pub evidence: String,
+    /// The manifest file (DSSE envelope), base64.
+    pub manifest: String,
+    /// The trust policy file (DSSE envelope), base64, when the verdict was judged under one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// The signed verdict (DSSE envelope), base64.
+    pub verdict: String,
+    /// Inclusion proofs of the verdict and, where given, the manifest and policy.
+    pub proofs: Vec<ProofFile>,
+}
+
+/// A bundle's parts, decoded.
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// Evidence bytes.
+    pub evidence: Vec<u8>,
+    /// Manifest bytes.
+    pub manifest: Vec<u8>,
+    /// Policy bytes.
+    pub policy: Option<Vec<u8>>,
+    /// Verdict bytes.
+    pub verdict: Vec<u8>,
+    /// Proofs.
+    pub proofs: Vec<ProofFile>,
+}
+
+fn bad(why: impl Into<String>) -> Error {
+    Error::LogMalformed {
+        what: "bundle",
+        why: why.into(),
+    }
+}
+
+impl Bundle {
+    /// A bundle of `parts`.
+    pub fn new(parts: &Parts) -> Bundle {
+        Bundle {
+            format: BUNDLE_FORMAT.into(),
+            evidence: STANDARD.encode(&parts.evidence),
+            manifest: STANDARD.encode(&parts.manifest),
+            policy: parts.policy.as_ref().map(|p| STANDARD.encode(p)),
+            verdict: STANDARD.encode(&parts.verdict),
+            proofs: parts.proofs.clone(),
+        }
+    }
+
+    /// The one byte form: compact JSON, one trailing newline.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut v = serde_json::to_vec(self).map_err(|source| Error::Encode {
+            what: "bundle",
+            source,
+        })?;
+        v.push(b'\n');
+        Ok(v)
+    }
+
+    /// Parses a bundle, refusing any other byte form, and decodes its parts.
+    pub fn open(bytes: &[u8]) -> Result<Parts, Error> {
+        let b: Bundle = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        if b.format != BUNDLE_FORMAT {
+            return Err(bad(format!(
+                "format {:?}, expected {BUNDLE_FORMAT:?}",
+                b.format
+            )));
+        }
+        if b.proofs.len() > MAX_PROOFS {
+            return Err(bad(format!(
+                "{} proofs (at most {MAX_PROOFS})",
+                b.proofs.len()
+            )));
+        }
+        if b.to_bytes()? != bytes {
+            return Err(bad(
+                "not in the form `bundle create` writes (whitespace, order or escaping changed)",
+            ));
+        }
+        let dec = |what: &str, s: &str| {
+            STANDARD
+                .decode(s)
+                .map_err(|e| bad(format!("{what} is not base64: {e}")))
+        };
+        Ok(Parts {
+            evidence: dec("evidence", &b.evidence)?,
+            manifest: dec("manifest", &b.manifest)?,
+            policy: b.policy.as_deref().map(|p| dec("policy", p)).transpose()?,
+            verdict: dec("verdict", &b.verdict)?,
+            proofs: b.proofs,
+        })
+    }
+}
