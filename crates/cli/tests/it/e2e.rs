@@ -11,6 +11,16 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
+    /// Keys made elsewhere (e.g. by OpenSSL).
+    pub(crate) fn from_files(key: &std::path::Path, public: &std::path::Path) -> Keys {
+        Keys {
+            _dir: tempfile::tempdir().unwrap(),
+            key: key.display().to_string(),
+            public: public.display().to_string(),
+            prefix: key.with_extension(""),
+        }
+    }
+
     /// The private key file.
     pub(crate) fn key(&self) -> &str {
         &self.key

@@ -14,6 +14,7 @@ mod firmware_tiano;
 mod firmware_uefiextract;
 mod fixture;
 mod hostile;
+mod keys_openssl;
 mod lab;
 mod lab_golden;
 mod log;
