@@ -141,21 +141,39 @@ fn same_key(cert: &Certificate, ek: &Public) -> Result<(), Error> {
 
 /// Verifies `child`'s signature with `issuer`'s key.
 fn signed_by(child: &Certificate, issuer: &Certificate) -> Result<(), Error> {
-    use p256::ecdsa::signature::Verifier;
     let tbs = child
         .tbs_certificate
         .to_der()
         .map_err(|e| Error::Certificate(e.to_string()))?;
-    let sig = child.signature.raw_bytes();
-    let alg = child.signature_algorithm.oid.to_string();
+    verify_signature(
+        &child.signature_algorithm.oid.to_string(),
+        &tbs,
+        child.signature.raw_bytes(),
+        issuer,
+    )
+}
+
+/// Verifies a signature by `issuer`'s key over `tbs` with the X.509 signature algorithm
+/// `alg` (dotted OID): RSA PKCS#1 v1.5 with SHA-1/256/384/512, ECDSA P-256/P-384 with
+/// SHA-256/384. Used for certificates and attribute certificates alike.
+pub fn verify_signature(
+    alg: &str,
+    tbs: &[u8],
+    sig: &[u8],
+    issuer: &Certificate,
+) -> Result<(), Error> {
+    use p256::ecdsa::signature::Verifier;
+    let alg = alg.to_owned();
     let spki = &issuer.tbs_certificate.subject_public_key_info;
     let spki_der = spki
         .to_der()
         .map_err(|e| Error::Certificate(e.to_string()))?;
     let bad = |e: &dyn std::fmt::Display| Error::Certificate(format!("signature ({alg}): {e}"));
     match alg.as_str() {
-        // sha{1,256,384,512}WithRSAEncryption
-        "1.2.840.113549.1.1.5"
+        // sha{1,256,384,512}WithRSAEncryption, and OIW's sha1WithRSASignature (old TCG
+        // certificates)
+        "1.3.14.3.2.29"
+        | "1.2.840.113549.1.1.5"
         | "1.2.840.113549.1.1.11"
         | "1.2.840.113549.1.1.12"
         | "1.2.840.113549.1.1.13" => {
@@ -163,21 +181,21 @@ fn signed_by(child: &Certificate, issuer: &Certificate) -> Result<(), Error> {
             use sha2::Digest;
             let key = rsa::RsaPublicKey::from_public_key_der(&spki_der).map_err(|e| bad(&e))?;
             let (scheme, digest) = match alg.as_str() {
-                "1.2.840.113549.1.1.5" => (
+                "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => (
                     rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
-                    sha1::Sha1::digest(&tbs).to_vec(),
+                    sha1::Sha1::digest(tbs).to_vec(),
                 ),
                 "1.2.840.113549.1.1.11" => (
                     rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                    sha2::Sha256::digest(&tbs).to_vec(),
+                    sha2::Sha256::digest(tbs).to_vec(),
                 ),
                 "1.2.840.113549.1.1.12" => (
                     rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-                    sha2::Sha384::digest(&tbs).to_vec(),
+                    sha2::Sha384::digest(tbs).to_vec(),
                 ),
                 _ => (
                     rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-                    sha2::Sha512::digest(&tbs).to_vec(),
+                    sha2::Sha512::digest(tbs).to_vec(),
                 ),
             };
             key.verify(scheme, &digest, sig).map_err(|e| bad(&e))
@@ -188,11 +206,11 @@ fn signed_by(child: &Certificate, issuer: &Certificate) -> Result<(), Error> {
             if let Ok(k) = p256::ecdsa::VerifyingKey::from_sec1_bytes(point) {
                 let s = p256::ecdsa::DerSignature::from_bytes(sig).map_err(|e| bad(&e))?;
                 if alg.ends_with(".2") {
-                    k.verify(&tbs, &s).map_err(|e| bad(&e))
+                    k.verify(tbs, &s).map_err(|e| bad(&e))
                 } else {
                     use p256::ecdsa::signature::hazmat::PrehashVerifier;
                     use sha2::Digest;
-                    let d = sha2::Sha384::digest(&tbs);
+                    let d = sha2::Sha384::digest(tbs);
                     k.verify_prehash(&d, &s).map_err(|e| bad(&e))
                 }
             } else {
@@ -201,9 +219,9 @@ fn signed_by(child: &Certificate, issuer: &Certificate) -> Result<(), Error> {
                 use p256::ecdsa::signature::hazmat::PrehashVerifier;
                 use sha2::Digest;
                 let d: Vec<u8> = if alg.ends_with(".2") {
-                    sha2::Sha256::digest(&tbs).to_vec()
+                    sha2::Sha256::digest(tbs).to_vec()
                 } else {
-                    sha2::Sha384::digest(&tbs).to_vec()
+                    sha2::Sha384::digest(tbs).to_vec()
                 };
                 k.verify_prehash(&d, &s).map_err(|e| bad(&e))
             }

@@ -14,6 +14,7 @@ pub mod credential;
 pub mod ekcert;
 mod error;
 pub mod kdf;
+pub mod platform_cert;
 pub mod quote;
 pub mod round;
 #[cfg(any(test, feature = "test-util"))]

@@ -69,6 +69,10 @@ enum Command {
     /// Signed manifests.
     #[command(subcommand)]
     Manifest(ManifestCommand),
+    /// TCG Platform Certificates: show one, check its signature, compare its components with
+    /// evidence.
+    #[command(subcommand)]
+    PlatformCert(PlatformCertCommand),
     /// Vendor trust policies: which contract manufacturers may certify which products.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -213,6 +217,40 @@ enum BundleCommand {
         /// Verifier keys of the logs whose proofs are in the bundle (key or file); repeatable.
         #[arg(long, required = true)]
         log_key: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PlatformCertCommand {
+    /// Decode a platform certificate (PEM or DER): platform, holder, issuer, components.
+    Show {
+        /// Certificate file.
+        cert: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a base certificate's signature (and each delta's) against the issuing CA, and
+    /// with --evidence compare its platform and components with the evidence. Exit 0 valid and
+    /// matching, 1 not, 2 unreadable.
+    Verify {
+        /// Base platform certificate.
+        cert: PathBuf,
+        /// CA certificates (PEM or DER), each a trust anchor; repeatable.
+        #[arg(long, required = true)]
+        ca: Vec<PathBuf>,
+        /// Delta certificates, applied in order; repeatable.
+        #[arg(long)]
+        delta: Vec<PathBuf>,
+        /// Evidence to compare the listed components with.
+        #[arg(long)]
+        evidence: Option<PathBuf>,
+        /// Check validity at this time (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<String>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -695,6 +733,24 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Manifest(ManifestCommand::Cosign { manifest, key, out }) => {
             cmd::manifest::cosign(&manifest, &key, out.as_deref())
         }
+        Command::PlatformCert(PlatformCertCommand::Show { cert, json }) => {
+            cmd::platform_cert::show(&cert, json)
+        }
+        Command::PlatformCert(PlatformCertCommand::Verify {
+            cert,
+            ca,
+            delta,
+            evidence,
+            at,
+            json,
+        }) => cmd::platform_cert::verify(&cmd::platform_cert::VerifyArgs {
+            cert: &cert,
+            cas: &ca,
+            deltas: &delta,
+            evidence: evidence.as_deref(),
+            at: at.as_deref(),
+            json,
+        }),
         Command::Policy(PolicyCommand::Sign {
             input,
             key,

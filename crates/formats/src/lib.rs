@@ -33,6 +33,7 @@ pub mod kmod_sig;
 pub mod pci_config;
 pub mod pci_ids;
 pub mod pci_rom;
+pub mod platform_cert;
 pub mod reader;
 pub mod smbios;
 pub mod tpm2;

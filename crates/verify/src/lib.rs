@@ -16,6 +16,7 @@ pub mod firmware;
 mod ima;
 mod option_rom;
 mod platform;
+pub mod platform_cert;
 
 use std::collections::{BTreeMap, BTreeSet};
 

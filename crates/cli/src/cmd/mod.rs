@@ -8,6 +8,7 @@ pub mod firmware;
 pub mod lab;
 pub mod log;
 pub mod manifest;
+pub mod platform_cert;
 pub mod policy;
 pub mod scan;
 pub mod show;

@@ -20,6 +20,7 @@ mod lab_golden;
 mod log;
 mod option_rom;
 mod pci_names;
+mod platform_cert;
 mod scan;
 mod schema;
 mod smbios_dmidecode;

@@ -1,0 +1,106 @@
+//! TCG Platform Certificates: the signature and the issuer, checked against given CAs.
+//!
+//! The certificate is parsed by `boardproof_formats::platform_cert`; here its signature over the
+//! AttributeCertificateInfo is checked with the key of the CA whose subject is the issuer
+//! name, and both are checked to be within their validity at the given time. As for EK
+//! certificates, every CA given is a trust anchor: give the CA that issued the platform
+//! certificate (an intermediate, or the root when it issued directly).
+
+use boardproof_formats::platform_cert::PlatformCert;
+use der::Encode;
+use x509_cert::Certificate;
+
+use crate::ekcert::verify_signature;
+use crate::Error;
+
+/// What a verified platform certificate chains to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Subject of the CA whose key signed it.
+    pub signer: String,
+}
+
+/// `YYYYMMDDHHMMSSZ` (GeneralizedTime as DER writes it) to seconds since the epoch.
+pub fn generalized_time(s: &str) -> Result<u64, Error> {
+    let bad = || Error::Certificate(format!("time {s:?} is not YYYYMMDDHHMMSSZ"));
+    let digits = s.strip_suffix('Z').ok_or_else(bad)?;
+    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n = |a: usize, b: usize| -> Result<u16, Error> {
+        digits
+            .get(a..b)
+            .and_then(|x| x.parse().ok())
+            .ok_or_else(bad)
+    };
+    let dt = der::DateTime::new(
+        n(0, 4)?,
+        u8::try_from(n(4, 6)?).map_err(|_| bad())?,
+        u8::try_from(n(6, 8)?).map_err(|_| bad())?,
+        u8::try_from(n(8, 10)?).map_err(|_| bad())?,
+        u8::try_from(n(10, 12)?).map_err(|_| bad())?,
+        u8::try_from(n(12, 14)?).map_err(|_| bad())?,
+    )
+    .map_err(|_| bad())?;
+    Ok(dt.unix_duration().as_secs())
+}
+
+/// Verifies `cert`'s signature with one of `cas` (the one whose subject is its issuer) and
+/// that the certificate and that CA are valid at `now` (seconds since the epoch).
+pub fn verify(cert: &PlatformCert, cas: &[Certificate], now: u64) -> Result<Verified, Error> {
+    let from = generalized_time(&cert.not_before)?;
+    let to = generalized_time(&cert.not_after)?;
+    if now < from || now > to {
+        return Err(Error::Certificate(format!(
+            "the platform certificate is valid from {} to {}, not at the time checked",
+            cert.not_before, cert.not_after
+        )));
+    }
+    let mut tried = Vec::new();
+    for ca in cas {
+        let subject = ca
+            .tbs_certificate
+            .subject
+            .to_der()
+            .map_err(|e| Error::Certificate(e.to_string()))?;
+        // Same DER, or the same names once decoded (RFC 5280 7.1: a CA may write the same
+        // name with PrintableString where the certificate has UTF8String).
+        let same = subject == cert.issuer_der
+            || ca
+                .tbs_certificate
+                .subject
+                .to_string()
+                .eq_ignore_ascii_case(&cert.issuer);
+        if !same {
+            continue;
+        }
+        match verify_signature(&cert.signature_algorithm, &cert.tbs, &cert.signature, ca) {
+            Ok(()) => {
+                let v = &ca.tbs_certificate.validity;
+                let (a, b) = (
+                    v.not_before.to_unix_duration().as_secs(),
+                    v.not_after.to_unix_duration().as_secs(),
+                );
+                if now < a || now > b {
+                    return Err(Error::Certificate(format!(
+                        "the issuing CA {} is valid from {} to {}, not at the time checked",
+                        ca.tbs_certificate.subject, v.not_before, v.not_after
+                    )));
+                }
+                return Ok(Verified {
+                    signer: ca.tbs_certificate.subject.to_string(),
+                });
+            }
+            Err(e) => tried.push(e.to_string()),
+        }
+    }
+    Err(Error::Certificate(if tried.is_empty() {
+        format!("no CA given is its issuer ({})", cert.issuer)
+    } else {
+        format!(
+            "the CA {} did not sign it: {}",
+            cert.issuer,
+            tried.join("; ")
+        )
+    }))
+}

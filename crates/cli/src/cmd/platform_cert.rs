@@ -1,0 +1,213 @@
+//! `boardproof platform-cert show|verify`: TCG Platform Certificates as references.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use boardproof_formats::platform_cert::{self, PlatformCert};
+use serde::Serialize;
+
+use crate::output;
+use crate::Outcome;
+
+/// Reads and parses a platform certificate (PEM or DER), naming the file in any error.
+pub fn read(path: &Path) -> anyhow::Result<PlatformCert> {
+    let bytes = boardproof_collect::read_capped(path)?;
+    let der =
+        platform_cert::decode_pem_or_der(&bytes).with_context(|| path.display().to_string())?;
+    platform_cert::parse(&der).with_context(|| path.display().to_string())
+}
+
+fn table(c: &PlatformCert, components: &[platform_cert::Component]) -> String {
+    let mut s = format!(
+        "{} platform certificate (component list v{}), serial {}\nissuer: {}\nholder: {}\nvalid: {} .. {}\nplatform: {} {} version {} serial {}\n",
+        if c.is_delta() { "delta" } else { "base" },
+        c.config_version.map_or("?".to_owned(), |v| v.to_string()),
+        c.serial,
+        c.issuer,
+        c.holder
+            .as_ref()
+            .map_or("(none)".to_owned(), |(i, s)| format!("EK certificate {s} of {i}")),
+        c.not_before,
+        c.not_after,
+        c.manufacturer.as_deref().unwrap_or("?"),
+        c.model.as_deref().unwrap_or("?"),
+        c.version.as_deref().unwrap_or("?"),
+        c.platform_serial.as_deref().unwrap_or("?"),
+    );
+    let mut t = output::table(&[
+        "class",
+        "manufacturer",
+        "model",
+        "serial",
+        "revision",
+        "address",
+        "status",
+    ]);
+    for x in components {
+        t.add_row(vec![
+            x.class.as_ref().map_or(String::new(), |k| k.value.clone()),
+            x.manufacturer.clone(),
+            x.model.clone(),
+            x.serial.clone().unwrap_or_default(),
+            x.revision.clone().unwrap_or_default(),
+            x.addresses
+                .iter()
+                .map(|a| a.value.clone())
+                .collect::<Vec<_>>()
+                .join(" "),
+            x.status
+                .map_or(String::new(), |s| format!("{s:?}").to_lowercase()),
+        ]);
+    }
+    s.push_str(&t.to_string());
+    s.push('\n');
+    s
+}
+
+pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
+    let c = read(path)?;
+    if json {
+        output::print(&output::json(&c)?)?;
+    } else {
+        output::print(&table(&c, &c.components))?;
+    }
+    Ok(Outcome::Clean)
+}
+
+#[derive(Serialize)]
+struct VerifyOut {
+    certificate: String,
+    signature: String,
+    signed_by: Option<String>,
+    components: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: Option<boardproof_evidence::Report>,
+}
+
+pub struct VerifyArgs<'a> {
+    pub cert: &'a Path,
+    pub cas: &'a [PathBuf],
+    pub deltas: &'a [PathBuf],
+    pub evidence: Option<&'a Path>,
+    pub at: Option<&'a str>,
+    pub json: bool,
+}
+
+pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
+    if a.cas.is_empty() {
+        anyhow::bail!(
+            "give the issuing CA with --ca (a platform certificate is only as good as its signer)"
+        );
+    }
+    let base = read(a.cert)?;
+    if base.is_delta() {
+        anyhow::bail!(
+            "{}: a delta certificate; give the base certificate, and this one with --delta",
+            a.cert.display()
+        );
+    }
+    let mut anchors = Vec::new();
+    for p in a.cas {
+        let bytes = boardproof_collect::read_capped(p)?;
+        anchors.extend(
+            boardproof_attest::ekcert::read_certificates(&bytes)
+                .with_context(|| p.display().to_string())?,
+        );
+    }
+    let now = match a.at {
+        Some(t) => u64::try_from(
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .with_context(|| format!("--at {t:?}: not an RFC 3339 time"))?
+                .unix_timestamp(),
+        )
+        .context("--at before 1970")?,
+        None => boardproof_attest::ekcert::unix_now(),
+    };
+    let mut deltas = Vec::new();
+    let mut failed = Vec::new();
+    let mut signer = None;
+    match boardproof_attest::platform_cert::verify(&base, &anchors, now) {
+        Ok(v) => signer = Some(v.signer),
+        Err(e) => failed.push(format!("{}: {e}", a.cert.display())),
+    }
+    for d in a.deltas {
+        let c = read(d)?;
+        if !c.is_delta() {
+            anyhow::bail!("{}: not a delta certificate", d.display());
+        }
+        if let Err(e) = boardproof_attest::platform_cert::verify(&c, &anchors, now) {
+            failed.push(format!("{}: {e}", d.display()));
+        }
+        deltas.push(c);
+    }
+    let components = boardproof_verify::platform_cert::apply_deltas(&base, &deltas);
+    let report = match a.evidence {
+        Some(p) => {
+            let ev = super::read_evidence(p)?;
+            let mut out = boardproof_verify::platform_cert::compare(&base, &components, &ev);
+            for f in &failed {
+                out.findings.insert(
+                    0,
+                    boardproof_evidence::Finding {
+                        kind: boardproof_evidence::FindingKind::ManifestSignatureInvalid,
+                        severity: boardproof_evidence::Severity::Critical,
+                        subject: "platform certificate".into(),
+                        expected: Some("signed by a given CA, within validity".into()),
+                        observed: Some(f.clone()),
+                        message: format!("the platform certificate does not verify: {f}"),
+                    },
+                );
+            }
+            Some(boardproof_verify::report(
+                out,
+                format!(
+                    "platform certificate {} (serial {})",
+                    a.cert.display(),
+                    base.serial
+                ),
+            ))
+        }
+        None => None,
+    };
+    let sig_ok = failed.is_empty();
+    let clean = sig_ok && report.as_ref().is_none_or(|r| r.findings.is_empty());
+    if a.json {
+        output::print(&output::json(&VerifyOut {
+            certificate: a.cert.display().to_string(),
+            signature: if sig_ok {
+                "valid".into()
+            } else {
+                failed.join("; ")
+            },
+            signed_by: signer,
+            components: components.len(),
+            report,
+        })?)?;
+    } else {
+        let mut s = table(&base, &components);
+        if sig_ok {
+            s.push_str(&format!(
+                "signature: valid, signed by {}{}\n",
+                signer.as_deref().unwrap_or("?"),
+                if deltas.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} delta certificates too)", deltas.len())
+                }
+            ));
+        } else {
+            for f in &failed {
+                s.push_str(&format!("signature: NOT VALID: {f}\n"));
+            }
+        }
+        if let Some(r) = &report {
+            s.push_str(&output::report_text(r));
+        }
+        output::print(&s)?;
+    }
+    Ok(if clean {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}

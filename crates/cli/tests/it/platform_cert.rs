@@ -1,0 +1,477 @@
+//! TCG Platform Certificates from ../shared/testdata/platform-cert: decoded like go-attestation
+//! and paccor, signatures judged like OpenSSL, components compared with evidence.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use boardproof_formats::platform_cert::{self, PlatformCert};
+
+use crate::util::{code, require_tool, run, stderr, stdout, testdata, testdata_files};
+
+fn load(p: &Path) -> PlatformCert {
+    let der = platform_cert::decode_pem_or_der(&std::fs::read(p).unwrap()).unwrap();
+    platform_cert::parse(&der).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn certs() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = testdata_files("platform-cert", "")
+        .into_iter()
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            !n.ends_with(".json")
+                && !["IntelSigningKey", "CA", "ca.crt", "RootCA"]
+                    .iter()
+                    .any(|k| n.contains(k))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Decimal text of a big-endian unsigned integer (go-attestation prints big.Int in decimal).
+fn decimal(hex_text: &str) -> String {
+    let mut digits = vec![0u8]; // little-endian base 10
+    for b in hex::decode(hex_text).unwrap() {
+        let mut carry = u32::from(b);
+        for d in digits.iter_mut() {
+            let v = u32::from(*d) * 256 + carry;
+            *d = (v % 10) as u8;
+            carry = v / 10;
+        }
+        while carry > 0 {
+            digits.push((carry % 10) as u8);
+            carry /= 10;
+        }
+    }
+    while digits.len() > 1 && digits.last() == Some(&0) {
+        digits.pop();
+    }
+    digits.iter().rev().map(|d| char::from(b'0' + d)).collect()
+}
+
+fn rfc3339(gt: &str) -> String {
+    format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &gt[0..4],
+        &gt[4..6],
+        &gt[6..8],
+        &gt[8..10],
+        &gt[10..12],
+        &gt[12..14]
+    )
+}
+
+/// The digits of the `n`-th number after `"key":` in raw JSON text (go's big integers do not
+/// fit serde_json's f64).
+fn raw_number(json: &str, key: &str, n: usize) -> String {
+    let pat = format!("\"{key}\":");
+    let at = json
+        .match_indices(&pat)
+        .nth(n)
+        .unwrap_or_else(|| panic!("{key} #{n}"))
+        .0
+        + pat.len();
+    json[at..]
+        .trim_start()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect()
+}
+
+/// Every goattest certificate against go-attestation's own decoding of it.
+#[test]
+fn decoding_equals_go_attestation() {
+    let mut compared = 0;
+    for json in testdata_files("platform-cert", ".cer.json") {
+        let cer = PathBuf::from(json.to_string_lossy().trim_end_matches(".json"));
+        let raw = std::fs::read_to_string(&json).unwrap();
+        let go: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        let c = load(&cer);
+        let name = cer.display().to_string();
+        let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+        let o = |x: &Option<String>| x.clone().unwrap_or_default();
+        assert_eq!(o(&c.manufacturer), s(&go["PlatformManufacturer"]), "{name}");
+        assert_eq!(o(&c.model), s(&go["PlatformModel"]), "{name}");
+        assert_eq!(o(&c.version), s(&go["PlatformVersion"]), "{name}");
+        assert_eq!(o(&c.platform_serial), s(&go["PlatformSerial"]), "{name}");
+        assert_eq!(rfc3339(&c.not_before), s(&go["NotBefore"]), "{name}");
+        assert_eq!(rfc3339(&c.not_after), s(&go["NotAfter"]), "{name}");
+        assert_eq!(
+            decimal(&c.serial),
+            raw_number(&raw, "SerialNumber", 0),
+            "{name}"
+        );
+        let (_, holder_serial) = c.holder.clone().unwrap();
+        assert_eq!(
+            decimal(&holder_serial),
+            raw_number(&raw, "Serial", 0),
+            "{name}"
+        );
+        let empty = vec![];
+        let comps = go["Components"].as_array().unwrap_or(&empty);
+        assert_eq!(c.components.len(), comps.len(), "{name}");
+        for (i, (a, g)) in c.components.iter().zip(comps).enumerate() {
+            assert_eq!(a.manufacturer, s(&g["Manufacturer"]), "{name}");
+            assert_eq!(a.model, s(&g["Model"]), "{name}");
+            assert_eq!(o(&a.serial), s(&g["Serial"]), "{name}");
+            assert_eq!(o(&a.revision), s(&g["Revision"]), "{name}");
+            assert_eq!(
+                a.field_replaceable.unwrap_or(false),
+                g["FieldReplaceable"].as_bool().unwrap(),
+                "{name}"
+            );
+            // go reads the manufacturer id's content bytes as an integer.
+            let id = a.manufacturer_id.as_deref().map_or("0".to_owned(), decimal);
+            assert_eq!(id, raw_number(&raw, "ManufacturerID", i), "{name}");
+            let ga = g["Addresses"].as_array().unwrap_or(&empty);
+            assert_eq!(a.addresses.len(), ga.len(), "{name}");
+            for (x, y) in a.addresses.iter().zip(ga) {
+                let oid: Vec<String> = y["AddressType"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect();
+                assert_eq!(x.kind, oid.join("."), "{name}");
+                assert_eq!(x.value, s(&y["AddressValue"]), "{name}");
+            }
+        }
+        let props = go["Properties"].as_array().unwrap_or(&empty);
+        assert_eq!(c.properties.len(), props.len(), "{name}");
+        for ((k, v), p) in c.properties.iter().zip(props) {
+            assert_eq!(
+                (k.clone(), v.clone()),
+                (s(&p["PropertyName"]), s(&p["PropertyValue"])),
+                "{name}"
+            );
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 9);
+}
+
+/// paccor's certificate against the component list paccor made it from.
+#[test]
+fn decoding_equals_paccors_input() {
+    let c = load(&testdata().join("platform-cert/paccor-platform_cert.20250909102720.crt"));
+    let input: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            testdata().join("platform-cert/paccor-sample_testgen1-localhost-componentlist.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let p = &input["PLATFORM"];
+    assert_eq!(
+        c.manufacturer.as_deref(),
+        p["PLATFORMMANUFACTURERSTR"].as_str()
+    );
+    assert_eq!(c.model.as_deref(), p["PLATFORMMODEL"].as_str());
+    assert_eq!(c.version.as_deref(), p["PLATFORMVERSION"].as_str());
+    assert_eq!(c.platform_serial.as_deref(), p["PLATFORMSERIAL"].as_str());
+    assert_eq!(c.config_version, Some(3));
+    let comps = input["COMPONENTS"].as_array().unwrap();
+    assert_eq!(c.components.len(), comps.len());
+    for (a, g) in c.components.iter().zip(comps) {
+        let s = |k: &str| g[k].as_str().map(str::to_owned);
+        assert_eq!(Some(a.manufacturer.clone()), s("MANUFACTURER"));
+        assert_eq!(Some(a.model.clone()), s("MODEL"));
+        assert_eq!(a.serial, s("SERIAL"), "{a:?}");
+        assert_eq!(a.revision, s("REVISION"), "{a:?}");
+        let class = a.class.as_ref().unwrap();
+        assert_eq!(
+            class.registry.as_deref(),
+            g["COMPONENTCLASS"]["COMPONENTCLASSREGISTRY"].as_str()
+        );
+        assert_eq!(
+            class.value.to_uppercase(),
+            g["COMPONENTCLASS"]["COMPONENTCLASSVALUE"]
+                .as_str()
+                .unwrap()
+                .to_uppercase()
+        );
+        assert_eq!(
+            a.field_replaceable,
+            s("FIELDREPLACEABLE").map(|v| v == "true"),
+            "{a:?}"
+        );
+        let addrs: Vec<String> = g["ADDRESSES"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .flat_map(|m| m.as_object().unwrap().values())
+                    .map(|x| x.as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            a.addresses
+                .iter()
+                .map(|x| x.value.clone())
+                .collect::<Vec<_>>(),
+            addrs,
+            "{a:?}"
+        );
+    }
+}
+
+fn openssl_verifies(cert: &Path, ca: &Path, alg: &str) -> Option<bool> {
+    let w = tempfile::tempdir().unwrap();
+    let der = w.path().join("c.der");
+    std::fs::write(
+        &der,
+        platform_cert::decode_pem_or_der(&std::fs::read(cert).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let parse = Command::new("openssl")
+        .args(["asn1parse", "-inform", "DER", "-in"])
+        .arg(&der)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&parse.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let hl_l = |line: &str| -> (usize, usize) {
+        let hl = line
+            .split("hl=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let l = line
+            .split("l=")
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        (hl, l)
+    };
+    let (hl, l) = hl_l(lines[1]);
+    let tbs = w.path().join("tbs.der");
+    let sig = w.path().join("sig.bin");
+    assert!(Command::new("openssl")
+        .args([
+            "asn1parse",
+            "-inform",
+            "DER",
+            "-noout",
+            "-offset",
+            "4",
+            "-length",
+            &(hl + l).to_string(),
+            "-in"
+        ])
+        .arg(&der)
+        .arg("-out")
+        .arg(&tbs)
+        .status()
+        .unwrap()
+        .success());
+    let sig_off = lines
+        .last()
+        .unwrap()
+        .split(':')
+        .next()
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(Command::new("openssl")
+        .args([
+            "asn1parse",
+            "-inform",
+            "DER",
+            "-noout",
+            "-strparse",
+            &sig_off,
+            "-in"
+        ])
+        .arg(&der)
+        .arg("-out")
+        .arg(&sig)
+        .status()
+        .unwrap()
+        .success());
+    let pubkey = w.path().join("ca.pub");
+    let ca_bytes = std::fs::read(ca).unwrap();
+    let form = if ca_bytes.starts_with(b"-----") {
+        "PEM"
+    } else {
+        "DER"
+    };
+    let o = Command::new("openssl")
+        .args(["x509", "-pubkey", "-noout", "-inform", form, "-in"])
+        .arg(ca)
+        .output()
+        .unwrap();
+    std::fs::write(&pubkey, o.stdout).unwrap();
+    let digest = match alg {
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "-sha1",
+        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => "-sha256",
+        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => "-sha384",
+        "1.2.840.113549.1.1.13" => "-sha512",
+        _ => return None,
+    };
+    let o = Command::new("openssl")
+        .args(["dgst", digest, "-verify"])
+        .arg(&pubkey)
+        .arg("-signature")
+        .arg(&sig)
+        .arg(&tbs)
+        .output()
+        .unwrap();
+    Some(o.status.success())
+}
+
+/// Every certificate against every CA in the test data: boardproof's signature verdict equals
+/// OpenSSL's over the bytes OpenSSL itself cuts out of the certificate.
+#[test]
+fn signatures_judged_like_openssl() {
+    if !require_tool("openssl") {
+        return;
+    }
+    let cas: Vec<PathBuf> = testdata_files("platform-cert", "")
+        .into_iter()
+        .filter(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.contains("SigningKey") || n.contains("CA") || n.ends_with("ca.crt")
+        })
+        .collect();
+    assert_eq!(cas.len(), 6);
+    let mut valid = Vec::new();
+    for cert in certs() {
+        let c = load(&cert);
+        for ca in &cas {
+            let anchor =
+                boardproof_attest::ekcert::read_certificates(&std::fs::read(ca).unwrap()).unwrap();
+            let ours = boardproof_attest::ekcert::verify_signature(
+                &c.signature_algorithm,
+                &c.tbs,
+                &c.signature,
+                &anchor[0],
+            )
+            .is_ok();
+            let theirs = openssl_verifies(&cert, ca, &c.signature_algorithm).unwrap_or_else(|| {
+                panic!(
+                    "{}: algorithm {} unknown to the test",
+                    cert.display(),
+                    c.signature_algorithm
+                )
+            });
+            assert_eq!(ours, theirs, "{} by {}", cert.display(), ca.display());
+            if ours {
+                valid.push(cert.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    // The four go-attestation verifies with Intel's key, Intel_pc1 (issued before that CA's
+    // validity began), HIRS' three laptop certificates and paccor's.
+    valid.sort();
+    assert_eq!(
+        valid,
+        [
+            "goattest-Intel_nuc_pc.cer",
+            "goattest-Intel_nuc_pc2.cer",
+            "goattest-Intel_pc1.cer",
+            "goattest-Intel_pc2.cer",
+            "goattest-Intel_pc3.cer",
+            "hirs-laptop.default.1.base.cer",
+            "hirs-laptop_base_platform_cert_addMem.crt",
+            "hirs-laptop_deltaPlatCert_addMem.crt",
+            "hirs-laptop_platCertLight_base_platform.crt",
+            "paccor-platform_cert.20250909102720.crt",
+        ]
+    );
+}
+
+#[test]
+fn cli_verifies_real_certificates_and_refuses_edited_ones() {
+    let d = testdata().join("platform-cert");
+    let ok = |args: &[&str]| {
+        let o = run(args);
+        assert_eq!(code(&o), 0, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        o
+    };
+    let paccor = d.join("paccor-platform_cert.20250909102720.crt");
+    let ca = d.join("paccor-PCTestCA.example.com.pem");
+    let o = ok(&[
+        "platform-cert",
+        "verify",
+        paccor.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+        "--at",
+        "2026-01-01T00:00:00Z",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["signature"], "valid");
+    assert_eq!(v["components"], 33);
+    // Base + delta: the delta's added DIMM joins the list.
+    let base = d.join("hirs-laptop_base_platform_cert_addMem.crt");
+    let delta = d.join("hirs-laptop_deltaPlatCert_addMem.crt");
+    let hca = d.join("hirs-ci-ca.crt");
+    let o = ok(&[
+        "platform-cert",
+        "verify",
+        base.to_str().unwrap(),
+        "--ca",
+        hca.to_str().unwrap(),
+        "--delta",
+        delta.to_str().unwrap(),
+        "--at",
+        "2026-01-01T00:00:00Z",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["components"], load(&base).components.len() + 1);
+    // Expired at the time checked, wrong CA: exit 1, and the reason.
+    for (at, ca, why) in [
+        ("2040-01-01T00:00:00Z", &ca, "not at the time checked"),
+        ("2026-01-01T00:00:00Z", &hca, "no CA given is its issuer"),
+    ] {
+        let o = run(&[
+            "platform-cert",
+            "verify",
+            paccor.to_str().unwrap(),
+            "--ca",
+            ca.to_str().unwrap(),
+            "--at",
+            at,
+        ]);
+        assert_eq!(code(&o), 1, "{}", stdout(&o));
+        assert!(stdout(&o).contains(why), "{}", stdout(&o));
+    }
+    // One byte of a component's serial changed: the signature no longer holds.
+    let der = platform_cert::decode_pem_or_der(&std::fs::read(&paccor).unwrap()).unwrap();
+    let at = der.windows(7).position(|w| w == b"DQXH253").unwrap();
+    let mut bad = der.clone();
+    bad[at] ^= 0x01;
+    let w = tempfile::tempdir().unwrap();
+    let f = w.path().join("edited.der");
+    std::fs::write(&f, &bad).unwrap();
+    let o = run(&[
+        "platform-cert",
+        "verify",
+        f.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+        "--at",
+        "2026-01-01T00:00:00Z",
+    ]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains("did not sign it"), "{}", stdout(&o));
+    // Truncated: exit 2, one line naming the file and offset.
+    std::fs::write(&f, &der[..der.len() / 2]).unwrap();
+    let o = run(&["platform-cert", "show", f.to_str().unwrap()]);
+    assert_eq!(code(&o), 2);
+    let e = stderr(&o);
+    assert!(
+        e.contains("edited.der") && e.contains("offset") && e.lines().count() == 1,
+        "{e}"
+    );
+}
