@@ -255,6 +255,24 @@ enum PlatformCertCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write an inventory (evidence, or a signed manifest's reference) as a paccor component
+    /// list, the JSON a platform certificate is made from.
+    Components {
+        /// Evidence file.
+        evidence: Option<PathBuf>,
+        /// A signed manifest instead of evidence.
+        #[arg(long, requires = "pubkey", conflicts_with = "evidence")]
+        manifest: Option<PathBuf>,
+        /// The manifest signer's public key.
+        #[arg(long, requires = "manifest")]
+        pubkey: Option<PathBuf>,
+        /// Write here (default: stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -751,6 +769,18 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             at: at.as_deref(),
             json,
         }),
+        Command::PlatformCert(PlatformCertCommand::Components {
+            evidence,
+            manifest,
+            pubkey,
+            out,
+            force,
+        }) => cmd::platform_cert::components(
+            evidence.as_deref(),
+            manifest.as_deref().zip(pubkey.as_deref()),
+            out.as_deref(),
+            force,
+        ),
         Command::Policy(PolicyCommand::Sign {
             input,
             key,

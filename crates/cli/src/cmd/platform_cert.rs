@@ -211,3 +211,175 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         Outcome::Findings
     })
 }
+
+/// TCG component class values (registry 2.23.133.18.3.1) for what boardproof inventories.
+const CLASS_CPU: &str = "00010002";
+const CLASS_MOTHERBOARD: &str = "00030003";
+const CLASS_DRAM: &str = "00060004";
+const CLASS_STORAGE_DRIVE: &str = "00070002";
+const CLASS_ETHERNET: &str = "00090002";
+/// Containers: 0x0002 and the SMBIOS chassis type as the low half, as the registry defines.
+const CLASS_CHASSIS_BASE: u32 = 0x0002_0000;
+
+fn entry(
+    class: &str,
+    mfr: Option<&str>,
+    model: Option<&str>,
+    serial: Option<&str>,
+    rev: Option<&str>,
+) -> Option<serde_json::Value> {
+    let clean = |s: Option<&str>| {
+        s.map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let (mfr, model) = (clean(mfr)?, clean(model)?);
+    let mut o = serde_json::json!({
+        "COMPONENTCLASS": {"COMPONENTCLASSREGISTRY": platform_cert::OID_TCG_REGISTRY, "COMPONENTCLASSVALUE": class},
+        "MANUFACTURER": mfr,
+        "MODEL": model,
+    });
+    if let Some(s) = clean(serial) {
+        o["SERIAL"] = s.into();
+    }
+    if let Some(r) = clean(rev) {
+        o["REVISION"] = r.into();
+    }
+    Some(o)
+}
+
+/// The inventory as a paccor component list (the JSON paccor signs into a platform
+/// certificate): SMBIOS system, baseboards, chassis, processors and DIMMs, disks by model and
+/// serial, NICs by MAC. Items without a manufacturer and model cannot be listed and are
+/// counted in the returned number.
+pub fn component_list(inv: &boardproof_evidence::Inventory) -> (serde_json::Value, usize) {
+    let mut comps = Vec::new();
+    let mut skipped = 0usize;
+    let mut push = |v: Option<serde_json::Value>| match v {
+        Some(v) => comps.push(v),
+        None => skipped = skipped.saturating_add(1),
+    };
+    let sys = inv.smbios.as_ref().and_then(|s| s.system.as_ref());
+    if let Some(s) = &inv.smbios {
+        for b in &s.baseboards {
+            let r = &b.record;
+            push(entry(
+                CLASS_MOTHERBOARD,
+                r.manufacturer.as_deref(),
+                r.product.as_deref(),
+                r.serial.as_deref(),
+                r.version.as_deref(),
+            ));
+        }
+        for c in &s.chassis {
+            let r = &c.record;
+            let class = format!(
+                "{:08X}",
+                CLASS_CHASSIS_BASE | u32::from(r.chassis_type.unwrap_or(2) & 0x7f)
+            );
+            let model = r.chassis_type.map(|t| t.to_string());
+            push(entry(
+                &class,
+                r.manufacturer.as_deref(),
+                r.version.as_deref().or(model.as_deref()),
+                r.serial.as_deref(),
+                None,
+            ));
+        }
+        for p in s
+            .processors
+            .iter()
+            .filter(|p| p.record.populated != Some(false))
+        {
+            let r = &p.record;
+            push(entry(
+                CLASS_CPU,
+                r.manufacturer.as_deref(),
+                r.version.as_deref(),
+                r.serial.as_deref(),
+                None,
+            ));
+        }
+        for m in s
+            .memory_devices
+            .iter()
+            .filter(|m| m.record.size_mib.unwrap_or(0) > 0)
+        {
+            let r = &m.record;
+            push(entry(
+                CLASS_DRAM,
+                r.manufacturer.as_deref(),
+                r.part_number.as_deref(),
+                r.serial.as_deref(),
+                None,
+            ));
+        }
+    }
+    for c in &inv.components {
+        let id = |k: &str| c.identity.get(k).map(String::as_str);
+        match c.class {
+            boardproof_evidence::ComponentClass::Block => push(entry(
+                CLASS_STORAGE_DRIVE,
+                id("vendor").or(Some("unknown")),
+                id("model"),
+                id("serial"),
+                None,
+            )),
+            boardproof_evidence::ComponentClass::Nic => {
+                if let Some(mac) = id("permanent_mac") {
+                    let mut e = entry(
+                        CLASS_ETHERNET,
+                        Some(c.description.as_deref().unwrap_or("unknown")),
+                        Some(id("pci_id").unwrap_or("NIC")),
+                        None,
+                        None,
+                    );
+                    if let Some(e) = e.as_mut() {
+                        e["ADDRESSES"] = serde_json::json!([{"ETHERNETMAC": mac}]);
+                    }
+                    push(e);
+                }
+            }
+            _ => {}
+        }
+    }
+    let platform = serde_json::json!({
+        "PLATFORMMANUFACTURERSTR": sys.and_then(|s| s.manufacturer.clone()).unwrap_or_default(),
+        "PLATFORMMODEL": sys.and_then(|s| s.product.clone()).unwrap_or_default(),
+        "PLATFORMVERSION": sys.and_then(|s| s.version.clone()).unwrap_or_default(),
+        "PLATFORMSERIAL": sys.and_then(|s| s.serial.clone()).unwrap_or_default(),
+    });
+    (
+        serde_json::json!({"PLATFORM": platform, "COMPONENTS": comps}),
+        skipped,
+    )
+}
+
+pub fn components(
+    evidence: Option<&Path>,
+    manifest: Option<(&Path, &Path)>,
+    out: Option<&Path>,
+    force: bool,
+) -> anyhow::Result<Outcome> {
+    let inv = match (evidence, manifest) {
+        (Some(e), None) => super::read_evidence(e)?.inventory,
+        (None, Some((m, k))) => super::verify::open_manifest(m, k)?.reference.inventory,
+        _ => anyhow::bail!("give an evidence file, or --manifest with --pubkey"),
+    };
+    let (list, skipped) = component_list(&inv);
+    let text = serde_json::to_string_pretty(&list)? + "\n";
+    match out {
+        Some(p) => super::write_atomic(p, text.as_bytes(), force)?,
+        None => output::print(&text)?,
+    }
+    eprintln!(
+        "boardproof: {} components listed{}",
+        list["COMPONENTS"].as_array().map_or(0, Vec::len),
+        if skipped > 0 {
+            format!("; {skipped} without a manufacturer and model left out")
+        } else {
+            String::new()
+        }
+    );
+    Ok(Outcome::Clean)
+}

@@ -475,3 +475,319 @@ fn cli_verifies_real_certificates_and_refuses_edited_ones() {
         "{e}"
     );
 }
+
+/// DER for the certificates this test makes.
+mod der_out {
+    pub fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut v = vec![tag];
+        let n = content.len();
+        if n < 0x80 {
+            v.push(n as u8);
+        } else if n < 0x100 {
+            v.extend([0x81, n as u8]);
+        } else {
+            v.extend([0x82, (n >> 8) as u8, n as u8]);
+        }
+        v.extend_from_slice(content);
+        v
+    }
+    pub fn seq(parts: &[Vec<u8>]) -> Vec<u8> {
+        tlv(0x30, &parts.concat())
+    }
+    pub fn set(parts: &[Vec<u8>]) -> Vec<u8> {
+        tlv(0x31, &parts.concat())
+    }
+    pub fn utf8(s: &str) -> Vec<u8> {
+        tlv(0x0c, s.as_bytes())
+    }
+    pub fn oid(s: &str) -> Vec<u8> {
+        let n: Vec<u64> = s.split('.').map(|x| x.parse().unwrap()).collect();
+        let mut out = vec![(n[0] * 40 + n[1]) as u8];
+        for &x in &n[2..] {
+            let mut b = vec![(x & 0x7f) as u8];
+            let mut y = x >> 7;
+            while y > 0 {
+                b.push(((y & 0x7f) | 0x80) as u8);
+                y >>= 7;
+            }
+            b.reverse();
+            out.extend(b);
+        }
+        tlv(0x06, &out)
+    }
+    pub fn name(cn: &str) -> Vec<u8> {
+        seq(&[set(&[seq(&[oid("2.5.4.3"), utf8(cn)])])])
+    }
+}
+
+/// One component for [`make_cert`]: class, manufacturer, model, serial, revision, MAC.
+type Listed<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+/// A v2 base platform certificate for `platform` listing `components`, signed with OpenSSL by
+/// the CA in `dir` (ca.key / ca.pem, CN "Test Platform CA").
+fn make_cert(dir: &Path, platform: [&str; 4], components: &[Listed<'_>], out: &Path) {
+    use der_out::*;
+    let comps: Vec<Vec<u8>> = components
+        .iter()
+        .map(|(class, mfr, model, serial, rev, mac)| {
+            let mut f = vec![
+                seq(&[
+                    oid("2.23.133.18.3.1"),
+                    tlv(0x04, &hex::decode(class).unwrap()),
+                ]),
+                utf8(mfr),
+                utf8(model),
+            ];
+            if let Some(s) = serial {
+                f.push(tlv(0x80, s.as_bytes()));
+            }
+            if let Some(r) = rev {
+                f.push(tlv(0x81, r.as_bytes()));
+            }
+            if let Some(m) = mac {
+                f.push(tlv(0xa4, &seq(&[oid("2.23.133.17.1"), utf8(m)])));
+            }
+            seq(&f)
+        })
+        .collect();
+    let gt = |s: &str| tlv(0x18, s.as_bytes());
+    let san = seq(&[tlv(
+        0xa4,
+        &seq(&[
+            set(&[seq(&[oid("2.23.133.5.1.1"), utf8(platform[0])])]),
+            set(&[seq(&[oid("2.23.133.5.1.4"), utf8(platform[1])])]),
+            set(&[seq(&[oid("2.23.133.5.1.5"), utf8(platform[2])])]),
+            set(&[seq(&[oid("2.23.133.5.1.6"), utf8(platform[3])])]),
+        ]),
+    )]);
+    let tbs = seq(&[
+        tlv(0x02, &[1]),
+        seq(&[tlv(
+            0xa0,
+            &[seq(&[tlv(0xa4, &name("Test EK CA"))]), tlv(0x02, &[0x42])].concat(),
+        )]),
+        tlv(0xa0, &seq(&[tlv(0xa4, &name("Test Platform CA"))])),
+        seq(&[oid("1.2.840.113549.1.1.11"), vec![0x05, 0x00]]),
+        tlv(0x02, &[0x01, 0x23]),
+        seq(&[gt("20260101000000Z"), gt("20360101000000Z")]),
+        seq(&[
+            seq(&[oid("2.23.133.2.25"), set(&[seq(&[oid("2.23.133.8.2")])])]),
+            seq(&[
+                oid("2.23.133.5.1.7.2"),
+                set(&[seq(&[tlv(0xa0, &comps.concat())])]),
+            ]),
+        ]),
+        seq(&[seq(&[oid("2.5.29.17"), tlv(0x04, &san)])]),
+    ]);
+    let tbs_f = dir.join("tbs.der");
+    std::fs::write(&tbs_f, &tbs).unwrap();
+    let sig = Command::new("openssl")
+        .args(["dgst", "-sha256", "-sign"])
+        .arg(dir.join("ca.key"))
+        .arg(&tbs_f)
+        .output()
+        .unwrap();
+    assert!(sig.status.success());
+    let mut bits = vec![0u8];
+    bits.extend(sig.stdout);
+    let cert = seq(&[
+        tbs,
+        seq(&[oid("1.2.840.113549.1.1.11"), vec![0x05, 0x00]]),
+        tlv(0x03, &bits),
+    ]);
+    std::fs::write(out, cert).unwrap();
+}
+
+/// A certificate made here for the fixture server (real Supermicro SMBIOS table): the server
+/// matches it; a DIMM with another serial, a NIC that is not there, another platform serial are
+/// each found.
+#[test]
+fn components_are_compared_with_evidence() {
+    if !require_tool("openssl") {
+        return;
+    }
+    let m = crate::fixture::Machine::golden();
+    m.smbios_from_dump(&testdata().join("smbios/siderolabs-SuperMicro-Quad-Opteron.dump"));
+    let w = tempfile::tempdir().unwrap();
+    let d = w.path();
+    let ev_path = d.join("ev.json");
+    let ev = m.collect(&ev_path);
+    let st = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=Test Platform CA",
+            "-keyout",
+        ])
+        .arg(d.join("ca.key"))
+        .arg("-out")
+        .arg(d.join("ca.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    let smb = &ev["smbios"];
+    let sys = &smb["system"];
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_else(|| panic!("{v}")).to_owned();
+    let platform = [
+        s(&sys["manufacturer"]),
+        s(&sys["product"]),
+        s(&sys["version"]),
+        s(&sys["serial"]),
+    ];
+    let board = &smb["baseboards"][0];
+    let dimm = smb["memory_devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["serial"].is_string() && d["part_number"].is_string())
+        .expect("a DIMM with serial and part number in the dump")
+        .clone();
+    let cpu = &smb["processors"][0];
+    let nic_mac = ev["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|c| c["identity"]["permanent_mac"].as_str().map(str::to_owned))
+        .expect("the fixture NIC has a MAC");
+    let (bm, bp, bs) = (
+        s(&board["manufacturer"]),
+        s(&board["product"]),
+        s(&board["serial"]),
+    );
+    let (dm, dp, ds) = (
+        s(&dimm["manufacturer"]),
+        s(&dimm["part_number"]),
+        s(&dimm["serial"]),
+    );
+    let (cm, cv) = (s(&cpu["manufacturer"]), s(&cpu["version"]));
+    fn pl(p: &[String; 4]) -> [&str; 4] {
+        [p[0].as_str(), p[1].as_str(), p[2].as_str(), p[3].as_str()]
+    }
+    let good: Vec<Listed<'_>> = vec![
+        ("00030003", &bm, &bp, Some(&bs), None, None),
+        ("00060001", &dm, &dp, Some(&ds), None, None),
+        ("00010002", &cm, &cv, None, None, None),
+        ("00090002", "Intel", "NIC", None, None, Some(&nic_mac)),
+    ];
+    let verify = |cert: &Path| {
+        let o = run(&[
+            "platform-cert",
+            "verify",
+            cert.to_str().unwrap(),
+            "--ca",
+            d.join("ca.pem").to_str().unwrap(),
+            "--evidence",
+            ev_path.to_str().unwrap(),
+            "--at",
+            "2027-01-01T00:00:00Z",
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&o), stderr(&o)));
+        (code(&o), v)
+    };
+    let kinds = |v: &serde_json::Value| -> Vec<String> {
+        v["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let cert = d.join("good.der");
+    make_cert(d, pl(&platform), &good, &cert);
+    let (c, v) = verify(&cert);
+    assert_eq!((c, kinds(&v)), (0, vec![]), "{v}");
+    assert_eq!(v["signature"], "valid");
+
+    // The server's own inventory exported as a component list, made into a certificate:
+    // every listed component is found again.
+    let o = run(&["platform-cert", "components", ev_path.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows: Vec<[Option<String>; 6]> = list["COMPONENTS"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let g = |k: &str| c[k].as_str().map(str::to_owned);
+            [
+                c["COMPONENTCLASS"]["COMPONENTCLASSVALUE"]
+                    .as_str()
+                    .map(str::to_owned),
+                g("MANUFACTURER"),
+                g("MODEL"),
+                g("SERIAL"),
+                g("REVISION"),
+                c["ADDRESSES"][0]["ETHERNETMAC"].as_str().map(str::to_owned),
+            ]
+        })
+        .collect();
+    // 1 board, 1 chassis, 4 CPUs, 32 DIMMs from the table; the fixture's disk and NIC.
+    assert!(rows.len() >= 38, "{list}");
+    let exported: Vec<Listed<'_>> = rows
+        .iter()
+        .map(|r| {
+            (
+                r[0].as_deref().unwrap(),
+                r[1].as_deref().unwrap(),
+                r[2].as_deref().unwrap(),
+                r[3].as_deref(),
+                r[4].as_deref(),
+                r[5].as_deref(),
+            )
+        })
+        .collect();
+    let p = &list["PLATFORM"];
+    let plat = [
+        s(&p["PLATFORMMANUFACTURERSTR"]),
+        s(&p["PLATFORMMODEL"]),
+        s(&p["PLATFORMVERSION"]),
+        s(&p["PLATFORMSERIAL"]),
+    ];
+    let cert = d.join("exported.der");
+    make_cert(d, pl(&plat), &exported, &cert);
+    let (c, v) = verify(&cert);
+    assert_eq!((c, kinds(&v)), (0, vec![]), "{v}");
+
+    let mut wrong_dimm = good.clone();
+    wrong_dimm[1].3 = Some("DEADBEEF");
+    let mut extra_nic = good.clone();
+    extra_nic.push((
+        "00090002",
+        "Intel",
+        "NIC",
+        None,
+        None,
+        Some("ac:1f:6b:ff:ff:ff"),
+    ));
+    let mut other_serial = platform.clone();
+    other_serial[3] = "SOMEONE-ELSES".into();
+    for (name, plat, comps, want) in [
+        ("dimm", platform.clone(), wrong_dimm, "component-changed"),
+        ("nic", platform.clone(), extra_nic, "component-removed"),
+        ("serial", other_serial, good.clone(), "platform-changed"),
+    ] {
+        let cert = d.join(format!("{name}.der"));
+        make_cert(d, pl(&plat), &comps, &cert);
+        let (c, v) = verify(&cert);
+        assert_eq!((c, kinds(&v)), (1, vec![want.to_owned()]), "{name}: {v}");
+    }
+}
