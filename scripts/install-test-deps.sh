@@ -35,6 +35,11 @@ if ! python3 -c "import edk2basetools.Capsule.GenerateCapsule" 2>/dev/null; then
   echo "install-test-deps: installing edk2-basetools (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check edk2-basetools==0.1.53
 fi
+# cbor2 (PyPI): the independent CBOR decoder the CoRIM reference test compares with.
+if ! python3 -c "import cbor2" 2>/dev/null; then
+  echo "install-test-deps: installing cbor2 (PyPI)" >&2
+  python3 -m pip install --quiet --disable-pip-version-check cbor2==5.6.5
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

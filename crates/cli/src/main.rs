@@ -69,6 +69,9 @@ enum Command {
     /// Signed manifests.
     #[command(subcommand)]
     Manifest(ManifestCommand),
+    /// Reference values as CoRIM/CoMID (CBOR, COSE_Sign1): show, export, verify evidence.
+    #[command(subcommand)]
+    Corim(CorimCommand),
     /// TCG Platform Certificates: show one, check its signature, compare its components with
     /// evidence.
     #[command(subcommand)]
@@ -217,6 +220,53 @@ enum BundleCommand {
         /// Verifier keys of the logs whose proofs are in the bundle (key or file); repeatable.
         #[arg(long, required = true)]
         log_key: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CorimCommand {
+    /// Decode a CoRIM (signed or not) or a bare CoMID: environments and measurements.
+    Show {
+        /// CoRIM file.
+        corim: PathBuf,
+        /// Check the COSE_Sign1 signature with this public key.
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export evidence's PCR values and firmware item digests as a signed CoRIM.
+    Export {
+        /// Evidence file.
+        evidence: PathBuf,
+        /// Signing key (Ed25519: EdDSA; P-256: ES256).
+        #[arg(long)]
+        key: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// PCRs to include (boot-time ones by default).
+        #[arg(long, value_delimiter = ',', default_value = "0,1,2,3,4,5,6,7")]
+        pcrs: Vec<u32>,
+        /// Replace an existing output file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Compare evidence with a signed CoRIM's reference values (PCRs, firmware digests).
+    /// Exit 0 all match, 1 findings, 2 unreadable or the signature does not verify.
+    Verify {
+        /// Evidence file.
+        evidence: PathBuf,
+        /// CoRIM file.
+        #[arg(long)]
+        corim: PathBuf,
+        /// Public key of the CoRIM's signer.
+        #[arg(long)]
+        key: PathBuf,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -751,6 +801,22 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Manifest(ManifestCommand::Cosign { manifest, key, out }) => {
             cmd::manifest::cosign(&manifest, &key, out.as_deref())
         }
+        Command::Corim(CorimCommand::Show { corim, key, json }) => {
+            cmd::corim::show(&corim, key.as_deref(), json)
+        }
+        Command::Corim(CorimCommand::Export {
+            evidence,
+            key,
+            out,
+            pcrs,
+            force,
+        }) => cmd::corim::export(&evidence, &key, &out, &pcrs, force),
+        Command::Corim(CorimCommand::Verify {
+            evidence,
+            corim,
+            key,
+            json,
+        }) => cmd::corim::verify(&evidence, &corim, &key, json),
         Command::PlatformCert(PlatformCertCommand::Show { cert, json }) => {
             cmd::platform_cert::show(&cert, json)
         }

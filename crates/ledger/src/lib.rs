@@ -7,6 +7,7 @@
 //! * [`verdict`]: a customer's verdict as an in-toto Statement.
 //! * [`entry`], [`proof`]: what the log holds per record, and portable proof files.
 //! * [`bundle`]: evidence, manifest, policy, verdict and proofs in one file.
+//! * [`corim`]: reference values as CoRIM/CoMID (CBOR, COSE_Sign1).
 //! * [`dsse`]: DSSE envelopes (secure-systems-lab/dsse v1.0). Envelopes are written in one
 //!   canonical form and rejected in any other, so that no byte of a manifest file can change
 //!   without verification failing.
@@ -18,6 +19,7 @@
 
 pub mod bundle;
 pub mod chain;
+pub mod corim;
 pub mod dsse;
 pub mod entry;
 pub mod keys;

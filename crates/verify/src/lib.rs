@@ -17,6 +17,7 @@ mod ima;
 mod option_rom;
 mod platform;
 pub mod platform_cert;
+pub mod reference_values;
 
 use std::collections::{BTreeMap, BTreeSet};
 

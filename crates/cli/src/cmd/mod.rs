@@ -3,6 +3,7 @@
 pub mod attest;
 pub mod bundle;
 pub mod collect;
+pub mod corim;
 pub mod eventlog;
 pub mod firmware;
 pub mod lab;

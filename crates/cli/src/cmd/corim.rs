@@ -1,0 +1,163 @@
+//! `boardproof corim show|export|verify`: reference values as CoRIM/CoMID.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use boardproof_ledger::corim::{self, Corim, Export};
+use boardproof_ledger::keys;
+
+use crate::output;
+use crate::Outcome;
+
+fn read(path: &Path, key: Option<&Path>) -> anyhow::Result<Corim> {
+    let k = key.map(keys::load_public_key).transpose()?;
+    let bytes = boardproof_collect::read_capped(path)?;
+    corim::parse(&bytes, k.as_ref()).with_context(|| path.display().to_string())
+}
+
+fn text(c: &Corim) -> String {
+    let mut s = format!(
+        "CoRIM {}\nsignature: {}\n",
+        c.id.as_deref().unwrap_or("(a bare CoMID)"),
+        match &c.signed {
+            None => "none (unsigned)".to_owned(),
+            Some(x) if x.verified => format!("{} verified with the given key", x.algorithm),
+            Some(x) => format!("{} NOT checked (pass --key)", x.algorithm),
+        }
+    );
+    for m in &c.comids {
+        s.push_str(&format!("CoMID {}\n", m.tag_id));
+        let mut t = output::table(&["environment", "measurement", "digests"]);
+        for rt in &m.reference_values {
+            let env = format!(
+                "{} {}",
+                rt.vendor.as_deref().unwrap_or("-"),
+                rt.model.as_deref().unwrap_or("-")
+            );
+            for ms in &rt.measurements {
+                let mut ds: Vec<String> =
+                    ms.digests.iter().map(|(a, h)| format!("{a}:{h}")).collect();
+                for (i, rd) in &ms.registers {
+                    ds.extend(rd.iter().map(|(a, h)| format!("register {i} {a}:{h}")));
+                }
+                t.add_row(vec![
+                    env.clone(),
+                    ms.key
+                        .clone()
+                        .or_else(|| ms.name.clone())
+                        .unwrap_or_default(),
+                    ds.join("\n"),
+                ]);
+            }
+        }
+        s.push_str(&t.to_string());
+        s.push('\n');
+        for (k, n) in &m.other_triples {
+            s.push_str(&format!("({n} {k} triples, not used)\n"));
+        }
+    }
+    s
+}
+
+pub fn show(path: &Path, key: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
+    let c = read(path, key)?;
+    if json {
+        output::print(&output::json(&c)?)?;
+    } else {
+        output::print(&text(&c))?;
+    }
+    Ok(Outcome::Clean)
+}
+
+pub fn export(
+    evidence: &Path,
+    key: &Path,
+    out: &Path,
+    pcrs: &[u32],
+    force: bool,
+) -> anyhow::Result<Outcome> {
+    let sk = keys::load_private_key(key)?;
+    let ev = super::read_evidence(evidence)?;
+    let host = boardproof_evidence::HostIdentity::of(&ev);
+    let mut e = Export {
+        id: format!(
+            "boardproof:{}:{}",
+            host.store_key(),
+            ev.volatile.collected_at
+        ),
+        vendor: host.manufacturer.clone(),
+        model: host.product.clone(),
+        ..Export::default()
+    };
+    for (alg, bank) in &ev.volatile.tpm_pcrs {
+        for (i, v) in bank.iter().filter(|(i, _)| pcrs.contains(i)) {
+            e.pcrs.entry(*i).or_default().push((alg.clone(), v.clone()));
+        }
+    }
+    for img in &ev.inventory.firmware {
+        for it in &img.items {
+            e.named.push((
+                boardproof_verify::reference_values::firmware_key(&img.label, &it.path),
+                it.name.clone(),
+                vec![("sha256".into(), it.sha256.clone())],
+            ));
+        }
+    }
+    let signed = corim::sign(&corim::encode(&e)?, &sk)?;
+    super::write_atomic(out, &signed, force)?;
+    output::print(&format!(
+        "CoRIM {} written to {} (COSE_Sign1, {} key {}): {} PCRs, {} firmware items\n",
+        e.id,
+        out.display(),
+        sk.algorithm().as_str(),
+        sk.public().key_id(),
+        e.pcrs.len(),
+        e.named.len()
+    ))?;
+    if e.pcrs.is_empty() && e.named.is_empty() {
+        eprintln!("boardproof: warning: the evidence has no PCR values and no firmware image: the CoRIM holds no reference values");
+    }
+    Ok(Outcome::Clean)
+}
+
+pub fn verify(evidence: &Path, path: &Path, key: &Path, json: bool) -> anyhow::Result<Outcome> {
+    let c = read(path, Some(key))?;
+    let ev = super::read_evidence(evidence)?;
+    let mut regs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut named = Vec::new();
+    for m in &c.comids {
+        for rt in &m.reference_values {
+            for ms in &rt.measurements {
+                for (i, ds) in &ms.registers {
+                    regs.entry(i.clone())
+                        .or_default()
+                        .extend(ds.iter().cloned());
+                }
+                if let (Some(k), false) = (&ms.key, ms.digests.is_empty()) {
+                    named.push((k.clone(), ms.digests.clone()));
+                }
+            }
+        }
+    }
+    let out = boardproof_verify::reference_values::compare(&regs, &named, &ev);
+    let report = boardproof_verify::report(
+        out,
+        format!(
+            "CoRIM {} ({}), signed by key {}",
+            c.id.as_deref().unwrap_or("-"),
+            path.display(),
+            keys::load_public_key(key)?.key_id()
+        ),
+    );
+    if json {
+        output::print(&output::json(&report)?)?;
+    } else {
+        output::print(&output::report_text(&report))?;
+    }
+    Ok(if report.findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
