@@ -98,7 +98,7 @@ fn strip_nv_padding(der: &[u8]) -> &[u8] {
     der
 }
 
-fn in_validity(c: &Certificate, now: u64) -> Result<(), Error> {
+pub(crate) fn in_validity(c: &Certificate, now: u64) -> Result<(), Error> {
     let v = &c.tbs_certificate.validity;
     let from = v.not_before.to_unix_duration().as_secs();
     let to = v.not_after.to_unix_duration().as_secs();
@@ -140,7 +140,7 @@ fn same_key(cert: &Certificate, ek: &Public) -> Result<(), Error> {
 }
 
 /// Verifies `child`'s signature with `issuer`'s key.
-fn signed_by(child: &Certificate, issuer: &Certificate) -> Result<(), Error> {
+pub(crate) fn signed_by(child: &Certificate, issuer: &Certificate) -> Result<(), Error> {
     let tbs = child
         .tbs_certificate
         .to_der()

@@ -2,9 +2,11 @@
 //!
 //! The certificate is parsed by `boardproof_formats::platform_cert`; here its signature over the
 //! AttributeCertificateInfo is checked with the key of the CA whose subject is the issuer
-//! name, and both are checked to be within their validity at the given time. As for EK
-//! certificates, every CA given is a trust anchor: give the CA that issued the platform
-//! certificate (an intermediate, or the root when it issued directly).
+//! name, and both are checked to be within their validity at the given time. From that CA the
+//! chain is followed up through the other certificates given (each link's signature and
+//! validity checked) to a self-signed root or to the last issuer given. As for EK certificates,
+//! every CA given is trusted: give the issuing CA and, to check the chain above it, its
+//! issuers up to the root you trust.
 
 use boardproof_formats::platform_cert::PlatformCert;
 use der::Encode;
@@ -18,6 +20,44 @@ use crate::Error;
 pub struct Verified {
     /// Subject of the CA whose key signed it.
     pub signer: String,
+    /// Subjects from the signer up the chain of given certificates.
+    pub path: Vec<String>,
+}
+
+/// Up to how many certificates above the signer are followed.
+const MAX_CHAIN: usize = 8;
+
+/// Follows `ca` up through `cas` while an issuer is given; every link must verify.
+fn chain_up(ca: &Certificate, cas: &[Certificate], now: u64) -> Result<Vec<String>, Error> {
+    let mut path = vec![ca.tbs_certificate.subject.to_string()];
+    let mut cur = ca;
+    for _ in 0..MAX_CHAIN {
+        let tbs = &cur.tbs_certificate;
+        if tbs.issuer == tbs.subject {
+            break;
+        }
+        let parents: Vec<&Certificate> = cas
+            .iter()
+            .filter(|p| p.tbs_certificate.subject == tbs.issuer)
+            .collect();
+        if parents.is_empty() {
+            break;
+        }
+        let Some(parent) = parents
+            .iter()
+            .copied()
+            .find(|p| crate::ekcert::signed_by(cur, p).is_ok())
+        else {
+            return Err(Error::Certificate(format!(
+                "{} names {} as its issuer, but the certificate given with that subject did not sign it",
+                tbs.subject, tbs.issuer
+            )));
+        };
+        crate::ekcert::in_validity(parent, now)?;
+        path.push(parent.tbs_certificate.subject.to_string());
+        cur = parent;
+    }
+    Ok(path)
 }
 
 /// `YYYYMMDDHHMMSSZ` (GeneralizedTime as DER writes it) to seconds since the epoch.
@@ -89,6 +129,7 @@ pub fn verify(cert: &PlatformCert, cas: &[Certificate], now: u64) -> Result<Veri
                 }
                 return Ok(Verified {
                     signer: ca.tbs_certificate.subject.to_string(),
+                    path: chain_up(ca, cas, now)?,
                 });
             }
             Err(e) => tried.push(e.to_string()),

@@ -812,3 +812,43 @@ pub fn decode_pem_or_der(bytes: &[u8]) -> Result<Vec<u8>, ParseError> {
 fn find(h: &[u8], n: &[u8]) -> Option<usize> {
     h.windows(n.len()).position(|w| w == n)
 }
+
+impl ComponentClass {
+    /// The category of a TCG-registry class (its upper 16 bits), as the TCG Component Class
+    /// Registry names it; `None` for other registries and unknown categories.
+    pub fn category_name(&self) -> Option<&'static str> {
+        if self
+            .registry
+            .as_deref()
+            .is_some_and(|r| r != OID_TCG_REGISTRY)
+        {
+            return None;
+        }
+        let v = hex::decode(&self.value).ok()?;
+        let [a, b, _, _] = v.as_slice() else {
+            return None;
+        };
+        Some(match u16::from_be_bytes([*a, *b]) {
+            0x0001 => "Processors",
+            0x0002 => "Containers",
+            0x0003 => "IC Boards",
+            0x0004 => "Modules",
+            0x0005 => "Controllers",
+            0x0006 => "Memory",
+            0x0007 => "Storage",
+            0x0008 => "Media Drives",
+            0x0009 => "Network Adapters",
+            0x000a => "Energy Object",
+            0x000b => "Sensors",
+            0x000c => "Display Devices",
+            0x000d => "Cooling",
+            0x000e => "Input Devices",
+            0x000f => "Slots",
+            0x0010 => "Ports",
+            0x0011 => "Discrete Component",
+            0x0012 => "Cabling",
+            0x0013 => "Firmware",
+            _ => return None,
+        })
+    }
+}

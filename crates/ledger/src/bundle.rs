@@ -117,3 +117,51 @@ impl Bundle {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every single-byte change of a bundle either makes it unreadable or changes the bytes of
+    /// at least one part (which `bundle verify` then catches: a part's digest is in the signed
+    /// verdict, the verdict is signed, each proof is checked). No edit leaves all parts equal.
+    #[test]
+    fn every_byte_edit_fails_to_open_or_changes_a_part() {
+        let parts = Parts {
+            evidence: br#"{"schema":"boardproof.evidence/v1","x":[1,2,3]}"#.to_vec(),
+            manifest: b"{\"payloadType\":\"m\",\"payload\":\"e30=\",\"signatures\":[]}\n".to_vec(),
+            policy: Some(b"{\"policy\":true}\n".to_vec()),
+            verdict: b"{\"payloadType\":\"v\",\"payload\":\"e30=\",\"signatures\":[]}\n".to_vec(),
+            proofs: vec![ProofFile::inclusion(
+                "log+0badc0de+AQ==",
+                b"log\n1\nAAAA\n\n- log sig\n",
+                0,
+                br#"{"v":1,"kind":"verdict","sha256":"00"}"#,
+                &[[7u8; 32]],
+            )
+            .unwrap()],
+        };
+        let bytes = Bundle::new(&parts).to_bytes().unwrap();
+        let same = |p: &Parts| {
+            p.evidence == parts.evidence
+                && p.manifest == parts.manifest
+                && p.policy == parts.policy
+                && p.verdict == parts.verdict
+                && p.proofs == parts.proofs
+        };
+        assert!(same(&Bundle::open(&bytes).unwrap()));
+        for i in 0..bytes.len() {
+            for flip in [0x01u8, 0x02, 0x20, 0x80] {
+                let mut b = bytes.clone();
+                b[i] ^= flip;
+                if let Ok(p) = Bundle::open(&b) {
+                    assert!(!same(&p), "byte {i} ^ {flip:#x} changed nothing");
+                }
+            }
+        }
+        // Truncations never open.
+        for n in 0..bytes.len() {
+            assert!(Bundle::open(&bytes[..n]).is_err(), "truncated to {n}");
+        }
+    }
+}

@@ -518,3 +518,45 @@ pub fn sign(corim: &[u8], key: &PrivateKey) -> Result<Vec<u8>, Error> {
     s.to_tagged_vec()
         .map_err(|e| bad(format!("COSE_Sign1: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Algorithm;
+
+    #[test]
+    fn truncations_and_flips_never_verify_or_panic() {
+        let e = Export {
+            id: "t".into(),
+            vendor: Some("V".into()),
+            model: Some("M".into()),
+            pcrs: BTreeMap::from([(0, vec![("sha256".into(), "00".repeat(32))])]),
+            named: vec![(
+                "firmware:f:x".into(),
+                Some("n".into()),
+                vec![("sha256".into(), "11".repeat(32))],
+            )],
+        };
+        for alg in [Algorithm::Ed25519, Algorithm::EcdsaP256] {
+            let k = PrivateKey::generate(alg);
+            let signed = sign(&encode(&e).unwrap(), &k).unwrap();
+            let c = parse(&signed, Some(&k.public())).unwrap();
+            assert_eq!(c.comids[0].reference_values[0].measurements.len(), 2);
+            for n in 0..signed.len() {
+                assert!(
+                    parse(&signed[..n], Some(&k.public())).is_err(),
+                    "truncated to {n}"
+                );
+                let _ = parse(&signed[..n], None);
+            }
+            for i in 0..signed.len() {
+                let mut b = signed.clone();
+                b[i] ^= 0x01;
+                assert!(parse(&b, Some(&k.public())).is_err(), "byte {i}");
+            }
+            // Deeply nested input is refused, not recursed into.
+            let deep: Vec<u8> = std::iter::repeat_n(0x81u8, 10_000).chain([0x00]).collect();
+            assert!(parse(&deep, None).is_err());
+        }
+    }
+}

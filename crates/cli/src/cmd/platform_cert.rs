@@ -45,7 +45,12 @@ fn table(c: &PlatformCert, components: &[platform_cert::Component]) -> String {
     ]);
     for x in components {
         t.add_row(vec![
-            x.class.as_ref().map_or(String::new(), |k| k.value.clone()),
+            x.class
+                .as_ref()
+                .map_or(String::new(), |k| match k.category_name() {
+                    Some(n) => format!("{} {n}", k.value),
+                    None => k.value.clone(),
+                }),
             x.manufacturer.clone(),
             x.model.clone(),
             x.serial.clone().unwrap_or_default(),
@@ -79,6 +84,7 @@ struct VerifyOut {
     certificate: String,
     signature: String,
     signed_by: Option<String>,
+    chain: Vec<String>,
     components: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<boardproof_evidence::Report>,
@@ -126,8 +132,12 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     let mut deltas = Vec::new();
     let mut failed = Vec::new();
     let mut signer = None;
+    let mut path = Vec::new();
     match boardproof_attest::platform_cert::verify(&base, &anchors, now) {
-        Ok(v) => signer = Some(v.signer),
+        Ok(v) => {
+            signer = Some(v.signer);
+            path = v.path;
+        }
         Err(e) => failed.push(format!("{}: {e}", a.cert.display())),
     }
     for d in a.deltas {
@@ -180,6 +190,7 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
                 failed.join("; ")
             },
             signed_by: signer,
+            chain: path,
             components: components.len(),
             report,
         })?)?;
@@ -187,8 +198,9 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         let mut s = table(&base, &components);
         if sig_ok {
             s.push_str(&format!(
-                "signature: valid, signed by {}{}\n",
+                "signature: valid, signed by {} (chain: {}){}\n",
                 signer.as_deref().unwrap_or("?"),
+                path.join(", issued by "),
                 if deltas.is_empty() {
                     String::new()
                 } else {

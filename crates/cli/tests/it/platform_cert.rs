@@ -791,3 +791,136 @@ fn components_are_compared_with_evidence() {
         assert_eq!((c, kinds(&v)), (1, vec![want.to_owned()]), "{name}: {v}");
     }
 }
+
+/// The issuing CA's own issuers, when given, are checked link by link up to the root.
+#[test]
+fn a_chain_of_given_cas_is_followed_to_the_root() {
+    if !require_tool("openssl") {
+        return;
+    }
+    let w = tempfile::tempdir().unwrap();
+    let d = w.path();
+    let ossl = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    for root in ["root", "other-root"] {
+        ossl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=Test Root",
+            "-keyout",
+            &format!("{root}.key"),
+            "-out",
+            &format!("{root}.pem"),
+        ]);
+    }
+    ossl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=Test Platform CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.csr",
+    ]);
+    ossl(&[
+        "x509",
+        "-req",
+        "-in",
+        "ca.csr",
+        "-CA",
+        "root.pem",
+        "-CAkey",
+        "root.key",
+        "-CAcreateserial",
+        "-days",
+        "3650",
+        "-out",
+        "ca.pem",
+    ]);
+    let cert = d.join("p.der");
+    make_cert(
+        d,
+        ["V", "M", "1", "S"],
+        &[("00030003", "V", "B", Some("1"), None, None)],
+        &cert,
+    );
+    let verify = |cas: &[&str]| {
+        let mut args = vec![
+            "platform-cert".to_owned(),
+            "verify".into(),
+            cert.display().to_string(),
+            "--at".into(),
+            "2027-01-01T00:00:00Z".into(),
+            "--json".into(),
+        ];
+        for c in cas {
+            args.push("--ca".into());
+            args.push(d.join(c).display().to_string());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&refs);
+        let v: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or(serde_json::Value::Null);
+        (code(&o), v)
+    };
+    let (c, v) = verify(&["ca.pem", "root.pem"]);
+    assert_eq!(c, 0, "{v}");
+    assert_eq!(
+        v["chain"],
+        serde_json::json!(["CN=Test Platform CA", "CN=Test Root"]),
+        "{v}"
+    );
+    // The issuing CA alone is trusted as given.
+    let (c, v) = verify(&["ca.pem"]);
+    assert_eq!((c, v["chain"].as_array().unwrap().len()), (0, 1), "{v}");
+    // A root with the same name but another key did not sign the intermediate.
+    let (c, v) = verify(&["ca.pem", "other-root.pem"]);
+    assert_eq!(c, 1, "{v}");
+    assert!(
+        v["signature"].as_str().unwrap().contains("did not sign it"),
+        "{v}"
+    );
+}
+
+/// Category names equal the TCG registry's as HIRS publishes it (hirs-component-class.json).
+#[test]
+fn class_categories_are_named_as_the_registry() {
+    let reg: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(testdata().join("platform-cert/hirs-component-class.json")).unwrap(),
+    )
+    .unwrap();
+    let mut n = 0;
+    for (name, cat) in reg["TCG"].as_object().unwrap() {
+        let id = cat["ID"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x")
+            .to_lowercase();
+        let class = platform_cert::ComponentClass {
+            registry: Some(platform_cert::OID_TCG_REGISTRY.into()),
+            value: id,
+        };
+        assert_eq!(class.category_name(), Some(name.as_str()), "{cat}");
+        n += 1;
+    }
+    assert_eq!(n, 19);
+}
