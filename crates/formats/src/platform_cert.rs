@@ -116,7 +116,7 @@ fn tlv<'a>(
 }
 
 impl<'a> Tlv<'a> {
-    fn expect(self, tag: u8, field: &'static str) -> Result<Tlv<'a>, ParseError> {
+    fn want(self, tag: u8, field: &'static str) -> Result<Tlv<'a>, ParseError> {
         if self.tag == tag {
             Ok(self)
         } else {
@@ -153,7 +153,7 @@ impl<'a> Tlv<'a> {
     }
 
     fn oid(self, field: &'static str) -> Result<String, ParseError> {
-        let t = self.expect(OID, field)?;
+        let t = self.want(OID, field)?;
         der::asn1::ObjectIdentifier::from_bytes(t.value)
             .map(|o| o.to_string())
             .map_err(|e| err(t.offset, field, ErrorKind::Nested(e.to_string())))
@@ -211,7 +211,7 @@ fn name_text(t: Tlv<'_>, field: &'static str) -> Result<String, ParseError> {
 
 /// The first directoryName ([4]) of GeneralNames, as the DER of the Name and as text.
 fn directory_name(t: Tlv<'_>, field: &'static str) -> Result<(Vec<u8>, String), ParseError> {
-    for g in t.expect(SEQUENCE, field)?.children(field)? {
+    for g in t.want(SEQUENCE, field)?.children(field)? {
         if g.tag == 0xa4 {
             let (inner, _) = tlv(g.value, g.value_offset, field)?;
             return Ok((inner.whole.to_vec(), name_text(inner, field)?));
@@ -341,7 +341,7 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
         ));
     }
     let parts = outer
-        .expect(SEQUENCE, "AttributeCertificate")?
+        .want(SEQUENCE, "AttributeCertificate")?
         .children("AttributeCertificate")?;
     let [acinfo, alg, sig] = parts.as_slice() else {
         return Err(err(
@@ -351,12 +351,12 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
         ));
     };
     let signature_algorithm = alg
-        .expect(SEQUENCE, "signatureAlgorithm")?
+        .want(SEQUENCE, "signatureAlgorithm")?
         .children("signatureAlgorithm")?
         .first()
         .ok_or_else(|| err(alg.offset, "signatureAlgorithm", ErrorKind::Truncated))?
         .oid("signatureAlgorithm")?;
-    let sig = sig.expect(BIT_STRING, "signatureValue")?;
+    let sig = sig.want(BIT_STRING, "signatureValue")?;
     let signature = match sig.value.split_first() {
         Some((0, bits)) => bits.to_vec(),
         _ => {
@@ -367,15 +367,13 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
             ))
         }
     };
-    let f = acinfo.expect(SEQUENCE, "acinfo")?.children("acinfo")?;
+    let f = acinfo.want(SEQUENCE, "acinfo")?.children("acinfo")?;
     let mut it = f.iter().copied();
     let mut next = |field: &'static str| {
         it.next()
             .ok_or_else(|| err(acinfo.offset, field, ErrorKind::Truncated))
     };
-    let version = next("version")?
-        .expect(INTEGER, "version")?
-        .uint("version")?;
+    let version = next("version")?.want(INTEGER, "version")?.uint("version")?;
     if version != 1 {
         return Err(err(
             acinfo.value_offset,
@@ -383,7 +381,7 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
             ErrorKind::Invalid("not a v2 attribute certificate"),
         ));
     }
-    let holder_t = next("holder")?.expect(SEQUENCE, "holder")?;
+    let holder_t = next("holder")?.want(SEQUENCE, "holder")?;
     let holder = holder_of(holder_t)?;
     let issuer_t = next("issuer")?;
     // v2Form [0] IMPLICIT V2Form { issuerName GeneralNames, ... }; v1Form is bare GeneralNames.
@@ -394,11 +392,11 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
         issuer_t
     };
     let (issuer_der, issuer) = directory_name(names, "issuer")?;
-    let _sig_alg = next("signature")?.expect(SEQUENCE, "signature")?;
-    let serial_t = next("serialNumber")?.expect(INTEGER, "serialNumber")?;
+    let _sig_alg = next("signature")?.want(SEQUENCE, "signature")?;
+    let serial_t = next("serialNumber")?.want(INTEGER, "serialNumber")?;
     let serial = hex::encode(serial_t.value);
     let validity = next("attrCertValidityPeriod")?
-        .expect(SEQUENCE, "attrCertValidityPeriod")?
+        .want(SEQUENCE, "attrCertValidityPeriod")?
         .children("attrCertValidityPeriod")?;
     let [nb, na] = validity.as_slice() else {
         return Err(err(
@@ -407,10 +405,8 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
             ErrorKind::Invalid("expected 2 times"),
         ));
     };
-    let not_before = nb
-        .expect(GENERALIZED_TIME, "notBefore")?
-        .text("notBefore")?;
-    let not_after = na.expect(GENERALIZED_TIME, "notAfter")?.text("notAfter")?;
+    let not_before = nb.want(GENERALIZED_TIME, "notBefore")?.text("notBefore")?;
+    let not_after = na.want(GENERALIZED_TIME, "notAfter")?.text("notAfter")?;
     let mut out = PlatformCert {
         tbs: acinfo.whole.to_vec(),
         signature_algorithm,
@@ -431,7 +427,7 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
         components: Vec::new(),
         properties: Vec::new(),
     };
-    let attributes = next("attributes")?.expect(SEQUENCE, "attributes")?;
+    let attributes = next("attributes")?.want(SEQUENCE, "attributes")?;
     for a in attributes.children("attributes")? {
         attribute(a, &mut out)?;
     }
@@ -463,7 +459,7 @@ fn holder_of(h: Tlv<'_>) -> Result<Option<(String, String)>, ParseError> {
                 return Err(err(c.offset, "holder", ErrorKind::Truncated));
             };
             let (_, issuer) = directory_name(*names, "holder issuer")?;
-            let serial = serial.expect(INTEGER, "holder serial")?;
+            let serial = serial.want(INTEGER, "holder serial")?;
             return Ok(Some((issuer, hex::encode(serial.value))));
         }
     }
@@ -474,7 +470,7 @@ fn first_value<'a>(a: &[Tlv<'a>], at: usize, field: &'static str) -> Result<Tlv<
     let set = a
         .get(1)
         .ok_or_else(|| err(at, field, ErrorKind::Truncated))?
-        .expect(SET, field)?;
+        .want(SET, field)?;
     set.children(field)?
         .first()
         .copied()
@@ -482,7 +478,7 @@ fn first_value<'a>(a: &[Tlv<'a>], at: usize, field: &'static str) -> Result<Tlv<
 }
 
 fn attribute(a: Tlv<'_>, out: &mut PlatformCert) -> Result<(), ParseError> {
-    let parts = a.expect(SEQUENCE, "attribute")?.children("attribute")?;
+    let parts = a.want(SEQUENCE, "attribute")?.children("attribute")?;
     let oid = parts
         .first()
         .ok_or_else(|| err(a.offset, "attribute", ErrorKind::Truncated))?
@@ -508,7 +504,7 @@ fn attribute(a: Tlv<'_>, out: &mut PlatformCert) -> Result<(), ParseError> {
         "2.23.133.2.25" => {
             let v = first_value(&parts, a.offset, "tcgCredentialType")?;
             let c = v
-                .expect(SEQUENCE, "tcgCredentialType")?
+                .want(SEQUENCE, "tcgCredentialType")?
                 .children("tcgCredentialType")?;
             if let Some(t) = c.first() {
                 out.credential_type = Some(t.oid("tcgCredentialType")?);
@@ -533,12 +529,12 @@ fn set_text(parts: &[Tlv<'_>], at: usize, slot: &mut Option<String>) -> Result<(
 
 fn spec_version(v: Tlv<'_>) -> Result<(u64, u64, u64), ParseError> {
     let c = v
-        .expect(SEQUENCE, "tcgPlatformSpecification")?
+        .want(SEQUENCE, "tcgPlatformSpecification")?
         .children("tcgPlatformSpecification")?;
     let ver = c
         .first()
         .ok_or_else(|| err(v.offset, "tcgPlatformSpecification", ErrorKind::Truncated))?
-        .expect(SEQUENCE, "version")?
+        .want(SEQUENCE, "version")?
         .children("version")?;
     match ver.as_slice() {
         [a, b, r] => Ok((a.uint("major")?, b.uint("minor")?, r.uint("revision")?)),
@@ -556,7 +552,7 @@ fn platform_configuration(
     out: &mut PlatformCert,
 ) -> Result<(), ParseError> {
     for part in v
-        .expect(SEQUENCE, "platformConfiguration")?
+        .want(SEQUENCE, "platformConfiguration")?
         .children("platformConfiguration")?
     {
         match (part.context(), version) {
@@ -580,7 +576,7 @@ fn platform_configuration(
             // platformProperties: [1] in v1, [2] in v2 and later.
             (Some(1), 1) | (Some(2), 2..) => {
                 for p in part.children("platformProperties")? {
-                    let kv = p.expect(SEQUENCE, "property")?.children("property")?;
+                    let kv = p.want(SEQUENCE, "property")?.children("property")?;
                     if let [k, val, ..] = kv.as_slice() {
                         out.properties
                             .push((k.text("property name")?, val.text("property value")?));
@@ -602,7 +598,7 @@ fn component_v3(c: Tlv<'_>, depth: usize) -> Result<Component, ParseError> {
             ErrorKind::Invalid("nested too deep"),
         ));
     }
-    for trait_t in c.expect(SEQUENCE, "component")?.children("component")? {
+    for trait_t in c.want(SEQUENCE, "component")?.children("component")? {
         if trait_t.tag != SEQUENCE {
             continue;
         }
@@ -624,7 +620,7 @@ fn component_v3(c: Tlv<'_>, depth: usize) -> Result<Component, ParseError> {
 
 fn component(c: Tlv<'_>) -> Result<Component, ParseError> {
     let f = c
-        .expect(SEQUENCE, "componentIdentifier")?
+        .want(SEQUENCE, "componentIdentifier")?
         .children("componentIdentifier")?;
     let mut i = 0usize;
     let class = match f.first() {
@@ -640,7 +636,7 @@ fn component(c: Tlv<'_>) -> Result<Component, ParseError> {
             i = 1;
             Some(ComponentClass {
                 registry: Some(reg.oid("componentClassRegistry")?),
-                value: hex::encode(val.expect(OCTET_STRING, "componentClassValue")?.value),
+                value: hex::encode(val.want(OCTET_STRING, "componentClassValue")?.value),
             })
         }
         Some(t) if t.tag == OCTET_STRING => {
@@ -679,7 +675,7 @@ fn component(c: Tlv<'_>) -> Result<Component, ParseError> {
             Some(4) => {
                 for a in t.children("componentAddresses")? {
                     let kv = a
-                        .expect(SEQUENCE, "componentAddress")?
+                        .want(SEQUENCE, "componentAddress")?
                         .children("componentAddress")?;
                     let [k, v] = kv.as_slice() else {
                         return Err(err(
@@ -715,7 +711,7 @@ fn component(c: Tlv<'_>) -> Result<Component, ParseError> {
 }
 
 fn extension(e: Tlv<'_>, out: &mut PlatformCert) -> Result<(), ParseError> {
-    let parts = e.expect(SEQUENCE, "extension")?.children("extension")?;
+    let parts = e.want(SEQUENCE, "extension")?.children("extension")?;
     let oid = parts
         .first()
         .ok_or_else(|| err(e.offset, "extension", ErrorKind::Truncated))?
@@ -728,7 +724,7 @@ fn extension(e: Tlv<'_>, out: &mut PlatformCert) -> Result<(), ParseError> {
         "2.5.29.17" => {
             let (names, _) = tlv(value.value, value.value_offset, "subjectAltName")?;
             for g in names
-                .expect(SEQUENCE, "subjectAltName")?
+                .want(SEQUENCE, "subjectAltName")?
                 .children("subjectAltName")?
             {
                 // GeneralNames' directoryName [4] holds a Name (RDNs); some certificates put

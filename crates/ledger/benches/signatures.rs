@@ -2,6 +2,8 @@
 //! message (what `openssl speed` measures) and a whole DSSE envelope of a manifest-sized
 //! payload, for Ed25519 and ECDSA P-256.
 
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use boardproof_ledger::dsse::Envelope;

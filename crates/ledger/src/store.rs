@@ -248,9 +248,19 @@ impl Store {
                 self.dir.display()
             )));
         }
-        let sk = key.unwrap_or_else(|| ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng));
-        let lk = crate::tlog::LogKey::new(origin, &sk)?;
         let key_path = self.dir.join(LOG_KEY_FILE);
+        // A key file without a started log is one an interrupted `log init` wrote and never
+        // published: adopt it rather than refuse forever (or overwrite a key someone keeps).
+        let (sk, write) = match (key, key_path.exists()) {
+            (Some(_), true) => return Err(Error::Exists(key_path)),
+            (Some(k), false) => (k, true),
+            (None, true) => (crate::keys::load_signing_key(&key_path)?, false),
+            (None, false) => (
+                ed25519_dalek::SigningKey::generate(&mut rand_core::OsRng),
+                true,
+            ),
+        };
+        let lk = crate::tlog::LogKey::new(origin, &sk)?;
         let pem = sk.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::Key {
             path: key_path.clone(),
             what: "private key",
@@ -265,13 +275,30 @@ impl Store {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
+        // Checked again inside the write transaction: another process may have started the
+        // log since the check above.
+        let started: Option<String> = tx
+            .query_row(
+                "SELECT value FROM tlog_meta WHERE name = 'verifier'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        if let Some(v) = started {
+            return Err(Error::LogRange(format!(
+                "the log was already started (verifier key {v}); a log keeps its key"
+            )));
+        }
         if crate::tlog::size(&tx)? > 0 {
             return Err(Error::Corrupt {
                 path: path.clone(),
                 why: "the log has entries but no verifier key".into(),
             });
         }
-        crate::keys::write_new(&key_path, pem.as_bytes(), 0o600, false)?;
+        if write {
+            crate::keys::write_new(&key_path, pem.as_bytes(), 0o600, false)?;
+        }
         for (name, value) in [("origin", &lk.origin), ("verifier", &lk.verifier)] {
             tx.execute(
                 "INSERT INTO tlog_meta(name, value) VALUES (?1, ?2)",
@@ -287,13 +314,17 @@ impl Store {
     /// A store whose log was never started starts it now with a new key and the origin
     /// `boardproof.local/HOSTNAME`.
     pub fn log_key(&mut self) -> Result<crate::tlog::LogKey, Error> {
-        let Some(verifier) = self.log_verifier()? else {
-            let origin = default_origin();
-            return match self.log_init(&origin, None) {
-                // Another process started it meanwhile: use theirs.
-                Err(Error::LogRange(_)) | Err(Error::Exists(_)) => self.log_key(),
-                r => r,
-            };
+        let verifier = match self.log_verifier()? {
+            Some(v) => v,
+            None => match self.log_init(&default_origin(), None) {
+                Ok(k) => return Ok(k),
+                // Another process started it meanwhile: use theirs (read once more, no loop).
+                Err(Error::LogRange(_)) => self.log_verifier()?.ok_or_else(|| Error::Corrupt {
+                    path: self.path.clone(),
+                    why: "the log was started and has no verifier key".into(),
+                })?,
+                Err(e) => return Err(e),
+            },
         };
         let origin = self.meta("origin")?.ok_or_else(|| Error::Corrupt {
             path: self.path.clone(),
@@ -633,6 +664,30 @@ mod tests {
             evidence: "{}",
             report: None,
         }
+    }
+
+    #[test]
+    fn a_log_key_left_by_an_interrupted_init_is_adopted_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+        {
+            use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+            let pem = sk.to_pkcs8_pem(LineEnding::LF).unwrap();
+            std::fs::create_dir_all(dir.path()).unwrap();
+            std::fs::write(dir.path().join(LOG_KEY_FILE), pem.as_bytes()).unwrap();
+        }
+        let mut s = Store::open(dir.path()).unwrap();
+        let k = s.log_key().unwrap();
+        let expect = crate::tlog::LogKey::new(&k.origin, &sk).unwrap();
+        assert_eq!(k.verifier, expect.verifier);
+        // Started now: a second init is refused, and the key stays.
+        assert!(matches!(s.log_init("other", None), Err(Error::LogRange(_))));
+        assert_eq!(s.log_key().unwrap().verifier, expect.verifier);
+        // An explicit key never overwrites a key file.
+        let dir2 = tempfile::tempdir().unwrap();
+        std::fs::write(dir2.path().join(LOG_KEY_FILE), b"x").unwrap();
+        let mut s2 = Store::open(dir2.path()).unwrap();
+        assert!(matches!(s2.log_init("o", Some(sk)), Err(Error::Exists(_))));
     }
 
     #[test]
