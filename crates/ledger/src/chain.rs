@@ -202,8 +202,14 @@ pub fn check(
             Some(identity.clone()),
             format!(
                 "{} (key {key_id}) signed a manifest for {identity}, which the trust policy of {} \
-                 does not allow it to certify",
-                auth.name, policy.vendor
+                 does not allow it to certify{}",
+                auth.name,
+                policy.vendor,
+                if mfr.is_none() && product.is_none() && board.is_none() {
+                    " (the manifest holds no SMBIOS identity, so no product pattern can match it)"
+                } else {
+                    ""
+                }
             ),
         ));
     }

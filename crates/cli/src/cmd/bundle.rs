@@ -227,7 +227,7 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     let trust = match (a.pubkey, a.vendor_key, &parts.policy) {
         (Some(k), None, None) => Trust::Key(k),
         (None, Some(v), Some(_)) => Trust::Policy {
-            policy: Path::new("(bundle policy)"),
+            policy: Path::new("in the bundle"),
             vendor_key: v,
         },
         (None, Some(_), None) => {
@@ -245,9 +245,9 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     let policy_src = parts
         .policy
         .as_deref()
-        .map(|p| Source::Bytes(p, "(bundle policy)"));
+        .map(|p| Source::Bytes(p, "in the bundle"));
     let judged = judge(
-        &Source::Bytes(&parts.manifest, "(bundle manifest)"),
+        &Source::Bytes(&parts.manifest, "in the bundle"),
         &trust,
         policy_src.as_ref(),
         &ev,
@@ -365,10 +365,15 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     }
 
     let all_ok = checks.iter().all(|c| c.ok);
+    let carried = stmt
+        .as_ref()
+        .map(|s| (s.predicate.verdict_str(), s.predicate.report.findings.len()));
     if a.json {
         output::print(&output::json(&serde_json::json!({
             "bundle": name,
             "verified": all_ok,
+            "verdict": carried.map(|c| c.0),
+            "findings": carried.map(|c| c.1),
             "checks": checks,
         }))?)?;
     } else {
@@ -382,16 +387,17 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         }
         output::print(&format!(
             "{t}\n{}\n",
-            if all_ok {
-                "bundle verified: every part checks with the given public keys"
-            } else {
-                "bundle NOT verified"
+            match (all_ok, carried) {
+                (true, Some(("verified", _))) => "bundle verified: every part checks with the given public keys; the verdict it carries: verified".to_owned(),
+                (true, Some((v, n))) => format!("bundle verified: every part checks with the given public keys; the verdict it carries: {} ({n} findings)", v.to_uppercase()),
+                _ => "bundle NOT verified".to_owned(),
             }
         ))?;
     }
-    Ok(if all_ok {
-        Outcome::Clean
-    } else {
-        Outcome::Findings
+    // 0 only for an authentic bundle whose verdict is `verified`: an authentic record of
+    // findings is still findings.
+    Ok(match (all_ok, carried) {
+        (true, Some(("verified", _))) => Outcome::Clean,
+        _ => Outcome::Findings,
     })
 }
