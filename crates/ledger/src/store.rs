@@ -267,10 +267,7 @@ impl Store {
             why: e.to_string(),
         })?;
         let path = self.path.clone();
-        let db = |source| Error::Store {
-            path: path.clone(),
-            source,
-        };
+        let db = store_error(&path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -351,18 +348,46 @@ impl Store {
 
     /// Appends log entries in one transaction.
     pub fn log_append(&mut self, entries: &[crate::entry::Entry]) -> Result<Logged, Error> {
+        self.logged(entries, |_, _| Ok(()))
+    }
+
+    /// Records a verdict and appends its log entry, in one transaction.
+    pub fn record_verdict(&mut self, v: &NewVerdict<'_>) -> Result<Logged, Error> {
+        let entry = crate::entry::Entry::new(crate::entry::EntryKind::Verdict, v.statement);
+        self.logged(&[entry], |tx, index| {
+            tx.execute(
+                "INSERT INTO verdicts(host_key, decided_at, verdict, findings, statement, envelope, log_index)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    v.host_key,
+                    v.decided_at,
+                    v.verdict,
+                    i64::try_from(v.findings).unwrap_or(i64::MAX),
+                    v.statement,
+                    v.envelope,
+                    i64::try_from(index).unwrap_or(i64::MAX)
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Appends `entries` and writes `rows` (given the first new index) in one transaction with
+    /// the store's log key: both are stored, or neither.
+    fn logged(
+        &mut self,
+        entries: &[crate::entry::Entry],
+        rows: impl FnOnce(&rusqlite::Transaction<'_>, u64) -> Result<(), rusqlite::Error>,
+    ) -> Result<Logged, Error> {
         let key = self.log_key()?;
-        let path = self.path.clone();
-        let db = |source| Error::Store {
-            path: path.clone(),
-            source,
-        };
+        let db = store_error(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
         let leaves: Vec<Vec<u8>> = entries.iter().map(|e| e.to_leaf()).collect();
         let (index, checkpoint) = crate::tlog::append_in(&tx, &key, &leaves, &now_utc())?;
+        rows(&tx, index).map_err(db)?;
         failpoint();
         tx.commit().map_err(db)?;
         Ok(Logged {
@@ -372,42 +397,30 @@ impl Store {
         })
     }
 
-    /// Records a verdict and appends its log entry, in one transaction.
-    pub fn record_verdict(&mut self, v: &NewVerdict<'_>) -> Result<Logged, Error> {
-        let key = self.log_key()?;
-        let path = self.path.clone();
-        let db = |source| Error::Store {
-            path: path.clone(),
-            source,
+    /// An inclusion proof file of entry `n` in the checkpoint of size `t` (default: the
+    /// latest), checked before it is handed out.
+    pub fn log_proof(&self, n: u64, t: Option<u64>) -> Result<crate::proof::ProofFile, Error> {
+        let verifier = self.log_verifier()?.ok_or_else(|| {
+            Error::LogRange("the log in this store was never started: nothing to prove".into())
+        })?;
+        let t = match t {
+            Some(t) => t,
+            None => crate::tlog::size(&self.conn)?,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let entry = crate::entry::Entry::new(crate::entry::EntryKind::Verdict, v.statement);
-        let (index, checkpoint) =
-            crate::tlog::append_in(&tx, &key, &[entry.to_leaf()], &now_utc())?;
-        tx.execute(
-            "INSERT INTO verdicts(host_key, decided_at, verdict, findings, statement, envelope, log_index)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                v.host_key,
-                v.decided_at,
-                v.verdict,
-                i64::try_from(v.findings).unwrap_or(i64::MAX),
-                v.statement,
-                v.envelope,
-                i64::try_from(index).unwrap_or(i64::MAX)
-            ],
-        )
-        .map_err(db)?;
-        failpoint();
-        tx.commit().map_err(db)?;
-        Ok(Logged {
-            index,
-            checkpoint,
-            verifier: key.verifier,
-        })
+        let checkpoint = self.log_checkpoint(t)?.ok_or_else(|| {
+            Error::LogRange(format!(
+                "no checkpoint of size {t} was published by this log"
+            ))
+        })?;
+        let leaf = crate::tlog::leaf(&self.conn, n)?;
+        let proof = crate::tlog::prove_inclusion(&self.conn, n, t)?;
+        let file = crate::proof::ProofFile::inclusion(&verifier, &checkpoint, n, &leaf, &proof)?;
+        file.check(&verifier).map_err(|e| {
+            Error::LogProof(format!(
+                "the store gave a proof that does not verify ({e}): run `log audit`"
+            ))
+        })?;
+        Ok(file)
     }
 
     /// The index of the first entry whose leaf is `leaf`, if any.
@@ -464,10 +477,7 @@ impl Store {
     }
 
     fn db(&self) -> impl Fn(rusqlite::Error) -> Error + '_ {
-        move |source| Error::Store {
-            path: self.path.clone(),
-            source,
-        }
+        store_error(&self.path)
     }
 
     /// Host keys other than `host_key` that have a current baseline, in key order.
@@ -529,10 +539,7 @@ impl Store {
         new_baseline: Option<(&str, &Reference)>,
     ) -> Result<(i64, Option<i64>), Error> {
         let path = self.path.clone();
-        let db = |source| Error::Store {
-            path: path.clone(),
-            source,
-        };
+        let db = store_error(&path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -605,6 +612,14 @@ impl Store {
             })
             .map_err(self.db())?;
         rows.collect::<Result<Vec<_>, _>>().map_err(self.db())
+    }
+}
+
+/// Maps a SQLite error to this store's error naming the database file.
+fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + Copy + '_ {
+    move |source| Error::Store {
+        path: path.to_owned(),
+        source,
     }
 }
 

@@ -10,7 +10,7 @@ use boardproof_ledger::dsse::Envelope;
 use boardproof_ledger::entry::Entry;
 use boardproof_ledger::proof::{Proof, ProofFile};
 use boardproof_ledger::store::Store;
-use boardproof_ledger::{keys, tlog, verdict};
+use boardproof_ledger::{keys, verdict};
 use serde::Serialize;
 
 use super::verify::{judge, Source, Trust};
@@ -30,25 +30,13 @@ pub struct CreateArgs<'a> {
 
 /// The proofs of whichever of `files` the store's log holds, in its latest checkpoint.
 fn proofs_from_store(store: &Store, files: &[&[u8]]) -> anyhow::Result<Vec<ProofFile>> {
-    let Some(verifier) = store.log_verifier()? else {
+    if store.log_verifier()?.is_none() {
         return Ok(Vec::new());
-    };
-    let t = tlog::size(store.log_conn())?;
-    let Some(checkpoint) = store.log_checkpoint(t)? else {
-        return Ok(Vec::new());
-    };
+    }
     let mut out = Vec::new();
     for f in files {
-        let leaf = Entry::for_file(f).to_leaf();
-        if let Some(n) = store.log_find(&leaf)? {
-            let proof = tlog::prove_inclusion(store.log_conn(), n, t)?;
-            out.push(ProofFile::inclusion(
-                &verifier,
-                &checkpoint,
-                n,
-                &leaf,
-                &proof,
-            )?);
+        if let Some(n) = store.log_find(&Entry::for_file(f).to_leaf())? {
+            out.push(store.log_proof(n, None)?);
         }
     }
     Ok(out)
@@ -56,13 +44,10 @@ fn proofs_from_store(store: &Store, files: &[&[u8]]) -> anyhow::Result<Vec<Proof
 
 pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<Outcome> {
     let read = |p: &Path| -> anyhow::Result<Vec<u8>> { Ok(boardproof_collect::read_capped(p)?) };
-    let parts_files = (
-        read(a.evidence)?,
-        read(a.manifest)?,
-        a.policy.map(read).transpose()?,
-        read(a.verdict)?,
-    );
-    let (evidence, manifest, policy, verdict_bytes) = parts_files;
+    let evidence = read(a.evidence)?;
+    let manifest = read(a.manifest)?;
+    let policy = a.policy.map(read).transpose()?;
+    let verdict_bytes = read(a.verdict)?;
     // Only a signed verdict about exactly these files is bundled.
     let env = Envelope::from_canonical_bytes(&verdict_bytes)
         .with_context(|| a.verdict.display().to_string())?;
