@@ -100,6 +100,20 @@ fn severity_cell(s: Severity) -> Cell {
     }
 }
 
+/// Prints a report (JSON or text) and gives its outcome: findings, or clean.
+pub fn report(r: &Report, json_out: bool) -> anyhow::Result<crate::Outcome> {
+    if json_out {
+        print(&json(r)?)?;
+    } else {
+        print(&report_text(r))?;
+    }
+    Ok(if r.findings.is_empty() {
+        crate::Outcome::Clean
+    } else {
+        crate::Outcome::Findings
+    })
+}
+
 /// The findings table, grouped by severity (findings arrive sorted most severe first).
 pub fn findings_table(findings: &[Finding]) -> String {
     let mut t = table(&["severity", "kind", "subject", "expected", "observed"]);

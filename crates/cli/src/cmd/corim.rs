@@ -150,14 +150,5 @@ pub fn verify(evidence: &Path, path: &Path, key: &Path, json: bool) -> anyhow::R
             keys::load_public_key(key)?.key_id()
         ),
     );
-    if json {
-        output::print(&output::json(&report)?)?;
-    } else {
-        output::print(&output::report_text(&report))?;
-    }
-    Ok(if report.findings.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Findings
-    })
+    output::report(&report, json)
 }

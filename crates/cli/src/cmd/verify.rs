@@ -318,14 +318,5 @@ pub fn run(
             );
         }
     }
-    if json {
-        output::print(&output::json(&report)?)?;
-    } else {
-        output::print(&output::report_text(&report))?;
-    }
-    Ok(if report.findings.is_empty() {
-        Outcome::Clean
-    } else {
-        Outcome::Findings
-    })
+    output::report(&report, json)
 }
