@@ -306,16 +306,6 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, Error> {
     })
 }
 
-/// Loads an Ed25519 public key.
-pub fn load_verifying_key(path: &Path) -> Result<VerifyingKey, Error> {
-    let text = read_text(path)?;
-    VerifyingKey::from_public_key_pem(&text).map_err(|e| Error::Key {
-        path: path.to_owned(),
-        what: "public key (SPKI)",
-        why: e.to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,9 +319,9 @@ mod tests {
         let mode = std::fs::metadata(&sk_path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let sk = load_signing_key(&sk_path).unwrap();
-        let pk = load_verifying_key(&pk_path).unwrap();
-        assert_eq!(sk.verifying_key(), pk);
-        assert_eq!(key_id(&pk), id);
+        let pk = load_public_key(&pk_path).unwrap();
+        assert_eq!(PublicKey::Ed25519(sk.verifying_key()), pk);
+        assert_eq!(pk.key_id(), id);
         let before = std::fs::read(&sk_path).unwrap();
         assert!(matches!(
             generate(&prefix, Algorithm::Ed25519, false),
@@ -353,10 +343,9 @@ mod tests {
             "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
         )
         .unwrap();
-        assert!(matches!(load_verifying_key(&p), Err(Error::Key { .. })));
+        assert!(matches!(load_public_key(&p), Err(Error::Key { .. })));
         let (sk_path, _, _) = generate(&dir.path().join("k"), Algorithm::Ed25519, false).unwrap();
         // a private key where a public key is expected
-        assert!(load_verifying_key(&sk_path).is_err());
         assert!(load_public_key(&sk_path).is_err());
     }
 
