@@ -60,37 +60,10 @@ fn chain_up(ca: &Certificate, cas: &[Certificate], now: u64) -> Result<Vec<Strin
     Ok(path)
 }
 
-/// `YYYYMMDDHHMMSSZ` (GeneralizedTime as DER writes it) to seconds since the epoch.
-pub fn generalized_time(s: &str) -> Result<u64, Error> {
-    let bad = || Error::Certificate(format!("time {s:?} is not YYYYMMDDHHMMSSZ"));
-    let digits = s.strip_suffix('Z').ok_or_else(bad)?;
-    if digits.len() != 14 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let n = |a: usize, b: usize| -> Result<u16, Error> {
-        digits
-            .get(a..b)
-            .and_then(|x| x.parse().ok())
-            .ok_or_else(bad)
-    };
-    let dt = der::DateTime::new(
-        n(0, 4)?,
-        u8::try_from(n(4, 6)?).map_err(|_| bad())?,
-        u8::try_from(n(6, 8)?).map_err(|_| bad())?,
-        u8::try_from(n(8, 10)?).map_err(|_| bad())?,
-        u8::try_from(n(10, 12)?).map_err(|_| bad())?,
-        u8::try_from(n(12, 14)?).map_err(|_| bad())?,
-    )
-    .map_err(|_| bad())?;
-    Ok(dt.unix_duration().as_secs())
-}
-
 /// Verifies `cert`'s signature with one of `cas` (the one whose subject is its issuer) and
 /// that the certificate and that CA are valid at `now` (seconds since the epoch).
 pub fn verify(cert: &PlatformCert, cas: &[Certificate], now: u64) -> Result<Verified, Error> {
-    let from = generalized_time(&cert.not_before)?;
-    let to = generalized_time(&cert.not_after)?;
-    if now < from || now > to {
+    if now < cert.not_before_unix || now > cert.not_after_unix {
         return Err(Error::Certificate(format!(
             "the platform certificate is valid from {} to {}, not at the time checked",
             cert.not_before, cert.not_after

@@ -303,6 +303,10 @@ pub struct PlatformCert {
     pub not_before: String,
     /// See `not_before`.
     pub not_after: String,
+    /// `not_before` in seconds since the epoch.
+    pub not_before_unix: u64,
+    /// `not_after` in seconds since the epoch.
+    pub not_after_unix: u64,
     /// Base or delta: the credential type OID, when present.
     pub credential_type: Option<String>,
     /// Platform manufacturer.
@@ -407,6 +411,12 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
     };
     let not_before = nb.want(GENERALIZED_TIME, "notBefore")?.text("notBefore")?;
     let not_after = na.want(GENERALIZED_TIME, "notAfter")?.text("notAfter")?;
+    let unix = |t: &Tlv<'_>, field: &'static str| {
+        der::asn1::GeneralizedTime::from_der(t.whole)
+            .map(|g| g.to_unix_duration().as_secs())
+            .map_err(|e| err(t.offset, field, ErrorKind::Nested(e.to_string())))
+    };
+    let (not_before_unix, not_after_unix) = (unix(nb, "notBefore")?, unix(na, "notAfter")?);
     let mut out = PlatformCert {
         tbs: acinfo.whole.to_vec(),
         signature_algorithm,
@@ -417,6 +427,8 @@ pub fn parse(der: &[u8]) -> Result<PlatformCert, ParseError> {
         issuer_der,
         not_before,
         not_after,
+        not_before_unix,
+        not_after_unix,
         credential_type: None,
         manufacturer: None,
         model: None,
@@ -780,7 +792,8 @@ fn extension(e: Tlv<'_>, out: &mut PlatformCert) -> Result<(), ParseError> {
 }
 
 /// Reads PEM (any label: certificates are published as CERTIFICATE and as ATTRIBUTE
-/// CERTIFICATE) or DER.
+/// CERTIFICATE) or DER. Lenient on purpose: `der`'s RFC 7468 decoder refuses published
+/// certificates whose base64 lines are longer than 64 characters (paccor's are one long line).
 pub fn decode_pem_or_der(bytes: &[u8]) -> Result<Vec<u8>, ParseError> {
     let Some(start) = find(bytes, b"-----BEGIN ") else {
         return Ok(bytes.to_vec());
