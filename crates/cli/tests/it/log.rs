@@ -1,12 +1,10 @@
 //! `boardproof log …`, and the entries `manifest create` and `verify --record` append.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use crate::e2e::keys;
 use crate::fixture::Machine;
-use crate::util::{bp, code, run, stderr, stdout};
+use crate::util::{code, run, stderr, stdout};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -295,32 +293,7 @@ fn a_kill_during_append_leaves_the_log_as_it_was() {
     std::fs::write(&f, "x").unwrap();
     ok(&["log", "append", s(&f), "--store", s(&st)]);
     let before = json(&ok(&["log", "show", "--store", s(&st), "--json"]));
-    let mut child = bp()
-        .args(["log", "append", s(&f), s(&f), "--store", s(&st)])
-        .env(
-            boardproof_ledger::store::FAILPOINT_ENV,
-            "store-before-commit",
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let start = Instant::now();
-    let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    while !seen.contains("failpoint store-before-commit reached") {
-        use std::io::Read;
-        let n = err.read(&mut buf).unwrap();
-        assert!(n > 0, "child ended before the failpoint: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "failpoint never reached"
-        );
-    }
-    child.kill().unwrap();
-    assert!(!child.wait().unwrap().success());
+    crate::util::kill_at_store_failpoint(&["log", "append", s(&f), s(&f), "--store", s(&st)]);
     let after = json(&ok(&["log", "show", "--store", s(&st), "--json"]));
     assert_eq!(after, before, "the killed append changed the log");
     let v = json(&ok(&["log", "audit", "--store", s(&st), "--json"]));

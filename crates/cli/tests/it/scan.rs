@@ -1,8 +1,5 @@
 //! `scan` on its embedded store: baseline, comparison, accept, history, crash safety.
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
 use crate::fixture::{Machine, SMBUS};
 use crate::util::{bp, code, run, stderr, stdout, testdata};
 
@@ -189,42 +186,16 @@ fn a_kill_during_accept_leaves_the_previous_baseline() {
     assert_eq!(scan(s, &m.root_str(), &[]).0, 0);
     m.pci(&SMBUS);
     // Pause inside the write transaction, then kill -9.
-    let mut child = bp()
-        .args([
-            "scan",
-            "--store",
-            s,
-            "--root",
-            &m.root_str(),
-            "--accept",
-            "--reason",
-            "x",
-        ])
-        .env(
-            boardproof_ledger::store::FAILPOINT_ENV,
-            "store-before-commit",
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let start = Instant::now();
-    let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    while !seen.contains("failpoint store-before-commit reached") {
-        use std::io::Read;
-        let n = err.read(&mut buf).unwrap();
-        assert!(n > 0, "child ended before the failpoint: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "failpoint never reached"
-        );
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success());
+    crate::util::kill_at_store_failpoint(&[
+        "scan",
+        "--store",
+        s,
+        "--root",
+        &m.root_str(),
+        "--accept",
+        "--reason",
+        "x",
+    ]);
     // The old baseline still stands: the added device is still a finding.
     let (c, v, e) = scan(s, &m.root_str(), &[]);
     assert_eq!(c, 1, "{e}");

@@ -86,3 +86,35 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Runs boardproof with `args` and the store's `store-before-commit` failpoint, waits until
+/// the write is paused inside its transaction, kills it there and asserts it did not succeed.
+pub fn kill_at_store_failpoint(args: &[&str]) {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let mut child = bp()
+        .args(args)
+        .env(
+            boardproof_ledger::store::FAILPOINT_ENV,
+            "store-before-commit",
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let start = Instant::now();
+    let mut seen = String::new();
+    let mut buf = [0u8; 256];
+    while !seen.contains("failpoint store-before-commit reached") {
+        let n = err.read(&mut buf).unwrap();
+        assert!(n > 0, "child ended before the failpoint: {seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "failpoint never reached"
+        );
+    }
+    child.kill().unwrap();
+    assert!(!child.wait().unwrap().success());
+}
