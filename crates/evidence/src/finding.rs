@@ -1,5 +1,7 @@
 //! Findings: how evidence differs from its reference. Kinds are stable strings.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -146,6 +148,34 @@ pub struct Finding {
     pub observed: Option<String>,
     /// One sentence for people.
     pub message: String,
+    /// Where exactly, as stable fields scripts and tests can match without parsing `subject`:
+    /// `class` and `location` of a component (with its identity keys), `pcr`, `event` and
+    /// `event_type` of a boot event, `image`, `guid` and `name` of a firmware module, `table`
+    /// of an ACPI table, `type`, `handle` and `field` of an SMBIOS record, `source`, `module`,
+    /// `path`… Which keys each kind carries is listed in docs/verify.md.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub locus: BTreeMap<String, String>,
+}
+
+impl Finding {
+    /// The finding with one more `locus` field.
+    #[must_use]
+    pub fn at(mut self, key: &str, value: impl ToString) -> Self {
+        self.locus.insert(key.to_owned(), value.to_string());
+        self
+    }
+
+    /// The finding with `fields` added to its `locus`.
+    #[must_use]
+    pub fn at_all<'a>(
+        mut self,
+        fields: impl IntoIterator<Item = (&'a String, &'a String)>,
+    ) -> Self {
+        for (k, v) in fields {
+            self.locus.insert(k.clone(), v.clone());
+        }
+        self
+    }
 }
 
 /// The result of one verification, as printed by `--json`.

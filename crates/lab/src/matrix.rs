@@ -381,6 +381,8 @@ pub struct Observed {
     pub severity: String,
     /// Subject.
     pub subject: String,
+    /// Where exactly (the finding's `locus`), as the expectations match it.
+    pub locus: std::collections::BTreeMap<String, String>,
 }
 
 /// How a row ended.
@@ -393,6 +395,9 @@ pub enum RowResult {
     Missed,
     /// A finding no expectation accounts for.
     Unexpected,
+    /// An expectation met by more than one finding (reported twice, or more changed than
+    /// promised), or a finding met by more than one expectation.
+    Duplicate,
     /// A golden reboot gave findings.
     FalsePositive,
     /// The boot failed, timed out or sent no evidence: never a pass.
@@ -406,6 +411,7 @@ impl RowResult {
             RowResult::Pass => "pass",
             RowResult::Missed => "MISSED",
             RowResult::Unexpected => "UNEXPECTED",
+            RowResult::Duplicate => "DUPLICATE",
             RowResult::FalsePositive => "FALSE POSITIVE",
             RowResult::Error => "ERROR",
         }
@@ -563,7 +569,16 @@ pub fn quote_check(
     r: &BootResult,
 ) -> Result<Option<boardproof_verify::QuoteCheck>, Error> {
     let (m, _) = lab.machine_for(s)?;
-    if !m.tpm {
+    quote_check_of(m.tpm, r, || crate::attest::lab_cas(&lab.assets))
+}
+
+/// [`quote_check`] for a machine that has a TPM or not, the CAs read only when needed.
+pub fn quote_check_of(
+    tpm: bool,
+    r: &BootResult,
+    ek_cas: impl FnOnce() -> Result<Vec<boardproof_attest::ekcert::Certificate>, Error>,
+) -> Result<Option<boardproof_verify::QuoteCheck>, Error> {
+    if !tpm {
         return Ok(None);
     }
     let Some(secret) = r.attest_secret.clone() else {
@@ -574,7 +589,7 @@ pub fn quote_check(
     };
     Ok(Some(boardproof_verify::QuoteCheck {
         secret: Some(secret),
-        ek_cas: crate::attest::lab_cas(&lab.assets)?,
+        ek_cas: ek_cas()?,
         now: boardproof_attest::ekcert::unix_now(),
     }))
 }
@@ -587,16 +602,6 @@ pub fn run_row(
     reference: &Reference,
     opts: &MatrixOptions,
 ) -> Row {
-    let mut row = Row {
-        scenario: label.to_owned(),
-        title: s.title.to_owned(),
-        expected: expected_text(s),
-        observed: Vec::new(),
-        result: RowResult::Error,
-        detail: String::new(),
-        why: s.why.to_owned(),
-        boot_seconds: None,
-    };
     // With --keep, a boot that fails still leaves its console, QEMU and swtpm logs.
     let boot_opts = BootOptions {
         keep: opts
@@ -606,40 +611,75 @@ pub fn run_row(
         ..opts.boot.clone()
     };
     let booted = lab.boot(s, &boot_opts);
-    let r = match booted {
-        Ok(r) => r,
-        Err(e) => {
-            row.detail = e.to_string();
-            return row;
-        }
+    let seconds = booted.as_ref().ok().map(|r| r.seconds);
+    let gathered = booted.and_then(|r| {
+        let mut ev = evidence_of(&r)?;
+        add_flash_dump(lab, s, &mut ev)?;
+        let check = quote_check(lab, s, &r)?;
+        Ok((r, ev, check))
+    });
+    let (gathered, boot) = match gathered {
+        Ok((r, ev, check)) => (Ok((ev, check)), Some(r)),
+        Err(e) => (Err(e), None),
     };
-    row.boot_seconds = Some(r.seconds);
-    let mut ev = match evidence_of(&r) {
-        Ok(ev) => ev,
-        Err(e) => {
+    let (mut row, outcome) = judge_row(
+        s,
+        label,
+        reference,
+        seconds,
+        gathered,
+        lab.reference_attestation.get(),
+    );
+    if let (Some(k), Some(r)) = (&opts.keep, &boot) {
+        let report = outcome
+            .as_ref()
+            .and_then(|o| serde_json::to_value(&o.findings).ok());
+        if let Err(e) = keep_boot(&k.join(label.replace('#', "-")), r, report.as_ref()) {
+            row.result = RowResult::Error;
             row.detail = e.to_string();
-            return row;
         }
-    };
-    if let Err(e) = add_flash_dump(lab, s, &mut ev) {
-        row.detail = e.to_string();
-        return row;
     }
-    let check = match quote_check(lab, s, &r) {
-        Ok(c) => c,
+    row
+}
+
+/// Judges one boot of `s` from what the lab gathered for it — its evidence and quote check,
+/// or why there are none (a failed or timed-out boot, no evidence, an attestation round that
+/// did not complete: each an error row, never a pass) — against `reference`.
+/// `reference_quote` is the reference boot's quote, which the replay scenario sends again.
+/// Returns the row and, when verification ran, its outcome.
+pub fn judge_row(
+    s: &Scenario,
+    label: &str,
+    reference: &Reference,
+    boot_seconds: Option<f64>,
+    gathered: Result<(Evidence, Option<boardproof_verify::QuoteCheck>), Error>,
+    reference_quote: Option<&boardproof_evidence::Attestation>,
+) -> (Row, Option<boardproof_verify::Outcome>) {
+    let mut row = Row {
+        scenario: label.to_owned(),
+        title: s.title.to_owned(),
+        expected: expected_text(s),
+        observed: Vec::new(),
+        result: RowResult::Error,
+        detail: String::new(),
+        why: s.why.to_owned(),
+        boot_seconds,
+    };
+    let (mut ev, check) = match gathered {
+        Ok(g) => g,
         Err(e) => {
             row.detail = e.to_string();
-            return row;
+            return (row, None);
         }
     };
     if matches!(s.change, Change::ReplayedQuote) {
         // A man in the middle (or a compromised agent) answers the new challenge with the
         // quote the reference boot made.
-        match lab.reference_attestation.get() {
+        match reference_quote {
             Some(old) => ev.volatile.attestation = Some(old.clone()),
             None => {
                 row.detail = "the reference boot's quote is not known".into();
-                return row;
+                return (row, None);
             }
         }
     }
@@ -651,31 +691,10 @@ pub fn run_row(
             kind: f.kind.as_str().to_owned(),
             severity: f.severity.as_str().to_owned(),
             subject: f.subject.clone(),
+            locus: f.locus.clone(),
         })
         .collect();
-    if let Some(k) = &opts.keep {
-        let report = serde_json::to_value(&outcome.findings).ok();
-        if let Err(e) = keep_boot(&k.join(label.replace('#', "-")), &r, report.as_ref()) {
-            row.detail = e.to_string();
-            return row;
-        }
-    }
-    let seen: Vec<Seen> = outcome
-        .findings
-        .iter()
-        .map(|f| Seen {
-            kind: f.kind.as_str().to_owned(),
-            text: [
-                Some(f.subject.as_str()),
-                f.expected.as_deref(),
-                f.observed.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" | "),
-        })
-        .collect();
+    let seen: Vec<Seen> = outcome.findings.iter().map(Seen::of).collect();
     let j = s.judge(&seen);
     row.result = if j.pass() {
         RowResult::Pass
@@ -683,18 +702,38 @@ pub fn run_row(
         RowResult::FalsePositive
     } else if !j.missed.is_empty() {
         RowResult::Missed
-    } else {
+    } else if !j.unexpected.is_empty() {
         RowResult::Unexpected
+    } else {
+        RowResult::Duplicate
     };
     let mut detail = Vec::new();
     for m in &j.missed {
         detail.push(format!("missed {}", m.describe()));
     }
     for u in &j.unexpected {
-        detail.push(format!("unexpected {}: {}", u.kind, u.text));
+        detail.push(format!("unexpected {}", u.describe()));
+    }
+    for (x, claimed) in &j.duplicate {
+        let what: Vec<String> = claimed.iter().map(Seen::describe).collect();
+        detail.push(format!(
+            "{} claims {} findings: {}",
+            x.describe(),
+            claimed.len(),
+            what.join("; ")
+        ));
+    }
+    for (f, by) in &j.ambiguous {
+        let what: Vec<String> = by.iter().map(|x| x.describe()).collect();
+        detail.push(format!(
+            "{} is claimed by {} expectations: {}",
+            f.describe(),
+            by.len(),
+            what.join("; ")
+        ));
     }
     row.detail = detail.join("; ");
-    row
+    (row, Some(outcome))
 }
 
 /// Boots the golden server once as the reference: keeps its files (with `opts.keep`), learns
@@ -856,8 +895,10 @@ pub fn markdown(m: &Matrix) -> String {
          TPM 2.0, Debian's kernel, `boardproof collect --probe-i2c` inside the guest) with \
          exactly one change against the golden server. Golden boot 1 made the signed manifest; \
          every row was verified against it. A row passes only when the findings are exactly \
-         the expected ones: a missing one is a lost detection, an extra one a false positive, \
-         and a boot that fails or sends no evidence is an error, never a pass.\n\n",
+         the expected ones, each expectation (a kind and exact `locus` fields) claiming \
+         exactly one finding: a missing one is a lost detection, an extra or a doubled one a \
+         false positive, and a boot that fails or sends no evidence is an error, never a \
+         pass.\n\n",
     );
     s.push_str(&format!("- Kernel: {}\n", m.kernel));
     s.push_str(&format!("- OVMF_CODE_4M.fd sha256: {}\n", m.ovmf_sha256));
@@ -932,4 +973,203 @@ pub fn markdown(m: &Matrix) -> String {
          that this server does not have.\n",
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    //! The row logic on real evidence (the golden boot's, testdata/lab/golden) changed in
+    //! memory, so every outcome is shown without QEMU: a regression that turned an error or a
+    //! miss into a pass fails here even while every real boot succeeds.
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::BTreeMap;
+
+    use boardproof_evidence::{Component, ComponentClass};
+
+    use super::*;
+    use crate::scenario::find;
+
+    fn golden() -> Evidence {
+        let p =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/lab/golden/evidence.json");
+        Evidence::from_json(&std::fs::read(&p).unwrap()).unwrap()
+    }
+
+    fn reference() -> Reference {
+        golden_reference(&golden(), None).unwrap()
+    }
+
+    fn pci(location: &str, vendor: &str, device: &str) -> Component {
+        Component {
+            class: ComponentClass::Pci,
+            identity: BTreeMap::from([
+                ("vendor".to_owned(), vendor.to_owned()),
+                ("device".to_owned(), device.to_owned()),
+                ("class".to_owned(), "00ff00".to_owned()),
+            ]),
+            location: location.to_owned(),
+            description: None,
+            attributes: BTreeMap::new(),
+        }
+    }
+
+    /// The golden evidence as the edu device makes it: one more PCI device, another DSDT.
+    fn with_edu() -> Evidence {
+        let mut ev = golden();
+        ev.inventory
+            .components
+            .push(pci("pci0000:00/04.0", "1234", "11e8"));
+        let dsdt = ev
+            .inventory
+            .acpi_tables
+            .iter_mut()
+            .find(|t| t.name == "DSDT")
+            .unwrap();
+        dsdt.sha256 = "00".repeat(32);
+        ev
+    }
+
+    fn judge(name: &str, label: &str, ev: Result<Evidence, Error>) -> Row {
+        let s = find(name).unwrap();
+        judge_row(
+            s,
+            label,
+            &reference(),
+            Some(1.0),
+            ev.map(|e| (e, None)),
+            None,
+        )
+        .0
+    }
+
+    fn boot(files: &[(&str, &[u8])], collect_exit: i32) -> BootResult {
+        BootResult {
+            output: crate::transfer::GuestOutput {
+                files: files
+                    .iter()
+                    .map(|(n, b)| ((*n).to_owned(), b.to_vec()))
+                    .collect(),
+                collect_exit,
+            },
+            console: String::new(),
+            seconds: 1.0,
+            attest_secret: None,
+            attest_note: Some("the guest never answered the challenge".into()),
+        }
+    }
+
+    #[test]
+    fn exactly_the_expected_findings_pass() {
+        let r = judge("pci-edu", "pci-edu", Ok(with_edu()));
+        assert_eq!(r.result, RowResult::Pass, "{}", r.detail);
+        assert_eq!(r.observed.len(), 2);
+        assert!(r.detail.is_empty());
+        let g = judge("golden", "golden#2", Ok(golden()));
+        assert_eq!(g.result, RowResult::Pass, "{}", g.detail);
+    }
+
+    #[test]
+    fn a_lost_detection_is_missed() {
+        let mut ev = with_edu();
+        ev.inventory.components.pop();
+        let r = judge("pci-edu", "pci-edu", Ok(ev));
+        assert_eq!(r.result, RowResult::Missed);
+        assert!(r.detail.contains("missed component-added"), "{}", r.detail);
+        // Nothing found at all is a miss too, never a pass.
+        let r = judge("pci-edu", "pci-edu", Ok(golden()));
+        assert_eq!(r.result, RowResult::Missed);
+    }
+
+    #[test]
+    fn another_device_in_its_place_is_missed_and_unexpected() {
+        let mut ev = with_edu();
+        ev.inventory.components.pop();
+        ev.inventory
+            .components
+            .push(pci("pci0000:00/04.0", "1234", "11e9"));
+        let r = judge("pci-edu", "pci-edu", Ok(ev));
+        assert_eq!(r.result, RowResult::Missed);
+        assert!(
+            r.detail.contains("unexpected component-added"),
+            "{}",
+            r.detail
+        );
+    }
+
+    #[test]
+    fn an_extra_finding_is_unexpected_or_a_false_positive() {
+        let mut ev = with_edu();
+        ev.inventory
+            .components
+            .push(pci("pci0000:00/05.0", "1b36", "0005"));
+        let r = judge("pci-edu", "pci-edu", Ok(ev));
+        assert_eq!(r.result, RowResult::Unexpected, "{}", r.detail);
+        let mut ev = golden();
+        ev.inventory
+            .components
+            .push(pci("pci0000:00/05.0", "1b36", "0005"));
+        let r = judge("golden", "golden#2", Ok(ev));
+        assert_eq!(r.result, RowResult::FalsePositive);
+    }
+
+    #[test]
+    fn a_finding_reported_twice_is_a_duplicate() {
+        let mut ev = with_edu();
+        ev.inventory
+            .components
+            .push(pci("pci0000:00/04.0", "1234", "11e8"));
+        let r = judge("pci-edu", "pci-edu", Ok(ev));
+        assert_eq!(r.result, RowResult::Duplicate, "{}", r.detail);
+        assert!(r.detail.contains("claims 2 findings"), "{}", r.detail);
+    }
+
+    #[test]
+    fn a_boot_without_evidence_is_an_error() {
+        let none = evidence_of(&boot(&[], 0));
+        let r = judge("pci-edu", "pci-edu", none);
+        assert_eq!(r.result, RowResult::Error);
+        assert!(r.detail.contains("no evidence.json"), "{}", r.detail);
+        let failed = evidence_of(&boot(&[("collect.log", b"error: boom\n")], 2));
+        let r = judge("golden", "golden#2", failed);
+        assert_eq!(r.result, RowResult::Error);
+        assert!(r.detail.contains("exited 2") && r.detail.contains("boom"));
+        let garbled = evidence_of(&boot(&[("evidence.json", b"{\"schema\":")], 0));
+        assert_eq!(
+            judge("golden", "golden#2", garbled).result,
+            RowResult::Error
+        );
+    }
+
+    #[test]
+    fn an_attestation_round_that_did_not_complete_is_an_error() {
+        let b = boot(&[], 0);
+        let cas_read = std::cell::Cell::new(false);
+        let e = quote_check_of(true, &b, || {
+            cas_read.set(true);
+            Ok(Vec::new())
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("never answered"), "{e}");
+        let r = judge("golden", "golden#2", Err(e));
+        assert_eq!(r.result, RowResult::Error);
+        // Without a TPM there is nothing to check, and no CA is read.
+        assert!(quote_check_of(false, &b, || unreachable!())
+            .unwrap()
+            .is_none());
+        assert!(!cas_read.get());
+    }
+
+    #[test]
+    fn a_timeout_is_an_error_and_a_replay_without_the_old_quote_too() {
+        let t = Error::Timeout {
+            seconds: 300,
+            console: "EFI stub: loaded initrd".into(),
+        };
+        let r = judge("golden", "golden#2", Err(t));
+        assert_eq!(r.result, RowResult::Error);
+        assert!(r.detail.contains("300 s"));
+        let r = judge("quote-replayed", "quote-replayed", Ok(golden()));
+        assert_eq!(r.result, RowResult::Error);
+        assert!(r.detail.contains("not known"));
+    }
 }

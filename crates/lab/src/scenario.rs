@@ -3,44 +3,84 @@
 
 use crate::machine::Machine;
 
-/// One finding a scenario must produce: its kind, and texts that must all appear in its
-/// subject, expected or observed value (case-insensitive; none for any finding of the kind).
+use std::collections::BTreeMap;
+
+/// One finding a scenario must produce: its kind, and fields of its `locus` that must each be
+/// exactly equal (the key `observed` stands for the finding's observed value). An expectation
+/// claims exactly one finding, and every finding must be claimed by exactly one expectation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expect {
     /// Finding kind (`component-added`).
     pub kind: &'static str,
-    /// Texts the finding must show (`vendor=1234`, `device=11e8`).
-    pub shows: &'static [&'static str],
+    /// `locus` fields the finding must have, with these exact values (`("vendor", "1234")`).
+    pub at: &'static [(&'static str, &'static str)],
 }
 
-const fn e(kind: &'static str, shows: &'static [&'static str]) -> Expect {
-    Expect { kind, shows }
+const fn e(kind: &'static str, at: &'static [(&'static str, &'static str)]) -> Expect {
+    Expect { kind, at }
 }
+
+/// The key of an expectation field that matches the finding's observed value, not its locus.
+pub const OBSERVED: &str = "observed";
 
 impl Expect {
-    /// `kind (a, b)` for tables.
+    /// `kind (a=1, b=2)` for tables.
     pub fn describe(&self) -> String {
-        if self.shows.is_empty() {
-            self.kind.to_owned()
-        } else {
-            format!("{} ({})", self.kind, self.shows.join(", "))
-        }
+        let fields: Vec<String> = self.at.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{} ({})", self.kind, fields.join(", "))
     }
 
     fn matches(&self, f: &Seen) -> bool {
-        let text = f.text.to_lowercase();
-        self.kind == f.kind && self.shows.iter().all(|n| text.contains(&n.to_lowercase()))
+        self.kind == f.kind
+            && self.at.iter().all(|(k, v)| {
+                if *k == OBSERVED {
+                    f.observed.as_deref() == Some(*v)
+                } else {
+                    f.locus.get(*k).map(String::as_str) == Some(*v)
+                }
+            })
+    }
+
+    /// Whether no finding can match both `self` and `other`: another kind, or one field both
+    /// name with different values.
+    pub fn disjoint(&self, other: &Expect) -> bool {
+        self.kind != other.kind
+            || self
+                .at
+                .iter()
+                .any(|(k, v)| other.at.iter().any(|(k2, v2)| k == k2 && v != v2))
     }
 }
 
-/// A finding as the judge sees it: its kind, and its subject, expected and observed values
-/// as one text.
+/// A finding as the judge sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     /// Kind.
     pub kind: String,
-    /// Subject, expected and observed, joined.
-    pub text: String,
+    /// Its `locus`.
+    pub locus: BTreeMap<String, String>,
+    /// Its observed value.
+    pub observed: Option<String>,
+    /// Its subject, for people.
+    pub subject: String,
+}
+
+impl Seen {
+    /// The judge's view of a finding.
+    pub fn of(f: &boardproof_evidence::Finding) -> Seen {
+        Seen {
+            kind: f.kind.as_str().to_owned(),
+            locus: f.locus.clone(),
+            observed: f.observed.clone(),
+            subject: f.subject.clone(),
+        }
+    }
+
+    /// `kind subject {k=v, …}` for details.
+    pub fn describe(&self) -> String {
+        let fields: Vec<String> = self.locus.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!("{} {} {{{}}}", self.kind, self.subject, fields.join(", "))
+    }
 }
 
 /// What a scenario changes.
@@ -119,8 +159,16 @@ pub const CATALOGUE: &[Scenario] = &[
         title: "extra PCI device (QEMU edu, 1234:11e8)",
         change: Change::Args(&["-device", "edu"]),
         expect: &[
-            e("component-added", &["pci", "vendor=1234", "device=11e8"]),
-            e("acpi-table-changed", &["DSDT"]),
+            e(
+                "component-added",
+                &[
+                    ("component", "pci"),
+                    ("location", "pci0000:00/04.0"),
+                    ("vendor", "1234"),
+                    ("device", "11e8"),
+                ],
+            ),
+            e("acpi-table-changed", &[("table", "DSDT")]),
         ],
         why: DSDT_NOTE,
     },
@@ -129,8 +177,16 @@ pub const CATALOGUE: &[Scenario] = &[
         title: "extra PCI device (pci-testdev, 1b36:0005)",
         change: Change::Args(&["-device", "pci-testdev"]),
         expect: &[
-            e("component-added", &["pci", "vendor=1b36", "device=0005"]),
-            e("acpi-table-changed", &["DSDT"]),
+            e(
+                "component-added",
+                &[
+                    ("component", "pci"),
+                    ("location", "pci0000:00/04.0"),
+                    ("vendor", "1b36"),
+                    ("device", "0005"),
+                ],
+            ),
+            e("acpi-table-changed", &[("table", "DSDT")]),
         ],
         why: DSDT_NOTE,
     },
@@ -146,7 +202,12 @@ pub const CATALOGUE: &[Scenario] = &[
         ]),
         expect: &[e(
             "component-added",
-            &["usb", "vendor=0403", "product=6001"],
+            &[
+                ("component", "usb"),
+                ("location", "pci0000:00/03.0/usb480/1"),
+                ("vendor", "0403"),
+                ("product", "6001"),
+            ],
         )],
         why: "a new device behind the xHCI root hub; nothing else changes",
     },
@@ -157,9 +218,21 @@ pub const CATALOGUE: &[Scenario] = &[
         expect: &[
             e(
                 "component-added",
-                &["usb", "vendor=46f4", "serial=BPLAB-USB-0001"],
+                &[
+                    ("component", "usb"),
+                    ("location", "pci0000:00/03.0/usb5000/1"),
+                    ("vendor", "46f4"),
+                    ("serial", "BPLAB-USB-0001"),
+                ],
             ),
-            e("component-added", &["block", "QEMU HARDDISK"]),
+            e(
+                "component-added",
+                &[
+                    ("component", "block"),
+                    ("location", "pci0000:00/03.0/sdb"),
+                    ("model", "QEMU HARDDISK"),
+                ],
+            ),
         ],
         why: "the stick is a USB device and, through usb-storage, a disk: two additions",
     },
@@ -167,7 +240,15 @@ pub const CATALOGUE: &[Scenario] = &[
         name: "smbus-i2c-ddc",
         title: "extra chip on the SMBus (i2c-ddc at 0x5a)",
         change: Change::Args(&["-device", "i2c-ddc,address=0x5a"]),
-        expect: &[e("component-added", &["i2c", "address=0x5a", "probe"])],
+        expect: &[e(
+            "component-added",
+            &[
+                ("component", "i2c"),
+                ("location", "pci0000:00/1f.3/SMBus I801 adapter@0x5a"),
+                ("address", "0x5a"),
+                ("detected_by", "probe (read-byte)"),
+            ],
+        )],
         why: "Linux does not enumerate it (no driver declares it); only the --probe-i2c scan \
               of the ICH9 SMBus sees an address answer that did not before",
     },
@@ -176,17 +257,41 @@ pub const CATALOGUE: &[Scenario] = &[
         title: "NIC model swapped (82574L → 82540EM), same MAC",
         change: Change::NicModel("e1000"),
         expect: &[
-            e("component-changed", &["pci", "device=10d3", "device=100e"]),
             e(
                 "component-changed",
-                &["nic", "8086:100e", "permanent_mac=ac:1f:6b:12:34:56"],
+                &[
+                    ("component", "pci"),
+                    ("location", "pci0000:00/02.0"),
+                    ("vendor", "8086"),
+                    ("device", "100e"),
+                    (
+                        "changed",
+                        "device,revision,serial_number,subsystem_device,subsystem_vendor",
+                    ),
+                ],
+            ),
+            e(
+                "component-changed",
+                &[
+                    ("component", "nic"),
+                    ("location", "pci0000:00/02.0/port0"),
+                    ("pci_id", "8086:100e"),
+                    ("permanent_mac", "ac:1f:6b:12:34:56"),
+                    ("changed", "pci_id"),
+                ],
             ),
             e(
                 "eventlog-event-changed",
-                &["PCR 2", "EV_EFI_BOOT_SERVICES_DRIVER", "Pci(0x2,0x0)"],
+                &[
+                    ("pcr", "2"),
+                    ("event", "10"),
+                    ("event_type", "EV_EFI_BOOT_SERVICES_DRIVER"),
+                    ("change", "changed"),
+                ],
             ),
         ],
-        why: "same slot and MAC, other PCI identity; the firmware loads the new card's option \
+        why: "same slot and MAC, other PCI identity (device, revision and subsystem differ, and \
+              the 82540EM has no PCIe device serial number); the firmware loads the new card's option \
               ROM from Pci(0x2,0x0) and measures it into PCR 2: that one event changes",
     },
     Scenario {
@@ -195,9 +300,15 @@ pub const CATALOGUE: &[Scenario] = &[
         change: Change::DiskSerial(1, "PHLJ987654321"),
         expect: &[e(
             "component-changed",
-            &["block", "nvme0n1", "serial=PHLJ987654321"],
+            &[
+                ("component", "block"),
+                ("location", "pci0000:00/01.0/nvme0n1"),
+                ("serial", "PHLJ987654321"),
+                ("changed", "serial,wwn"),
+            ],
         )],
-        why: "same controller and namespace, another serial",
+        why: "same controller and namespace, another serial; QEMU's NVMe derives the \
+              namespace's WWN from the serial, so that differs too",
     },
     Scenario {
         name: "board-serial",
@@ -205,7 +316,12 @@ pub const CATALOGUE: &[Scenario] = &[
         change: Change::Smbios(2, "serial", "OM19AS999999"),
         expect: &[e(
             "platform-changed",
-            &["Baseboard", "serial", "OM19AS999999"],
+            &[
+                ("smbios_type", "2"),
+                ("handle", "0x0200"),
+                ("field", "serial"),
+                (OBSERVED, "OM19AS999999"),
+            ],
         )],
         why: "an SMBIOS identity string; OVMF does not measure SMBIOS, so only the table shows it",
     },
@@ -213,14 +329,24 @@ pub const CATALOGUE: &[Scenario] = &[
         name: "bios-version",
         title: "BIOS version string changed (SMBIOS type 0)",
         change: Change::Smbios(0, "version", "3.5"),
-        expect: &[e("platform-changed", &["BIOS", "version", "3.5"])],
+        expect: &[e(
+            "platform-changed",
+            &[
+                ("smbios_type", "0"),
+                ("field", "version"),
+                (OBSERVED, "3.5"),
+            ],
+        )],
         why: "an SMBIOS identity string (the firmware code itself is unchanged)",
     },
     Scenario {
         name: "acpi-table-added",
         title: "extra ACPI table (an SSDT)",
         change: Change::AcpiTable,
-        expect: &[e("acpi-table-added", &["SSDT", "IMPLANT"])],
+        expect: &[e(
+            "acpi-table-added",
+            &[("table", "SSDT"), ("oem_table_id", "IMPLANT")],
+        )],
         why: "firmware handed the OS one more table",
     },
     Scenario {
@@ -228,14 +354,24 @@ pub const CATALOGUE: &[Scenario] = &[
         title: "a kernel module (i2c-dev.ko) changed in the initramfs, its signature stripped",
         change: Change::Module("i2c-dev", "description="),
         expect: &[
-            e("kernel-module-changed", &["i2c_dev"]),
+            e("kernel-module-changed", &[("module", "i2c_dev")]),
             e(
                 "eventlog-event-changed",
-                &["PCR 9", "EV_EVENT_TAG", "Linux initrd"],
+                &[
+                    ("pcr", "9"),
+                    ("event", "23"),
+                    ("event_type", "EV_EVENT_TAG"),
+                    ("change", "changed"),
+                ],
             ),
             e(
                 "eventlog-event-changed",
-                &["PCR 4", "EV_EFI_BOOT_SERVICES_APPLICATION", "kernel"],
+                &[
+                    ("pcr", "4"),
+                    ("event", "11"),
+                    ("event_type", "EV_EFI_BOOT_SERVICES_APPLICATION"),
+                    ("change", "changed"),
+                ],
             ),
         ],
         why: "the loaded module's file hash and signature differ; the kernel's EFI stub \
@@ -247,7 +383,10 @@ pub const CATALOGUE: &[Scenario] = &[
         name: "ima-file-changed",
         title: "a program measured by IMA changed (on the ext4 data disk)",
         change: Change::ImaFile,
-        expect: &[e("ima-file-changed", &["/mnt/data/bin/lab-check"])],
+        expect: &[e(
+            "ima-file-changed",
+            &[("path", "/mnt/data/bin/lab-check")],
+        )],
         why: "IMA measured the program when it was executed; its digest differs",
     },
     Scenario {
@@ -255,10 +394,10 @@ pub const CATALOGUE: &[Scenario] = &[
         title: "TPM removed",
         change: Change::NoTpm,
         expect: &[
-            e("source-missing", &["tpm"]),
-            e("acpi-table-removed", &["TPM2"]),
-            e("acpi-table-changed", &["DSDT"]),
-            e("acpi-table-changed", &["FACP"]),
+            e("source-missing", &[("source", "tpm")]),
+            e("acpi-table-removed", &[("table", "TPM2")]),
+            e("acpi-table-changed", &[("table", "DSDT")]),
+            e("acpi-table-changed", &[("table", "FACP")]),
         ],
         why: "the reference has a TPM and nothing measured can be compared without it; the \
               firmware no longer publishes the TPM2 table nor the TPM device in the DSDT, and \
@@ -271,11 +410,20 @@ pub const CATALOGUE: &[Scenario] = &[
         expect: &[
             e(
                 "eventlog-event-changed",
-                &["PCR 0", "EV_EFI_PLATFORM_FIRMWARE_BLOB", "0x900000"],
+                &[
+                    ("pcr", "0"),
+                    ("event", "3"),
+                    ("event_type", "EV_EFI_PLATFORM_FIRMWARE_BLOB"),
+                    ("change", "changed"),
+                ],
             ),
             e(
                 "firmware-module-changed",
-                &["128FB770-5E79-4176-9E51-9BB268A17DD1", "PciHostBridgeDxe"],
+                &[
+                    ("image", "flash"),
+                    ("guid", "128FB770-5E79-4176-9E51-9BB268A17DD1"),
+                    ("name", "PciHostBridgeDxe"),
+                ],
             ),
         ],
         why: "the firmware measures its DXE volume (the blob at 0x900000, 12 MiB) into PCR 0: \
@@ -288,7 +436,12 @@ pub const CATALOGUE: &[Scenario] = &[
         change: Change::OptionRom,
         expect: &[e(
             "option-rom-changed",
-            &["option ROM of pci", "(8086:10d3)", "x86 PC-AT) changed"],
+            &[
+                ("location", "pci0000:00/02.0"),
+                ("device", "8086:10d3"),
+                ("change", "changed"),
+                ("images_changed", "1"),
+            ],
         )],
         why: "the NIC (same device, same identity) carries a ROM whose legacy image differs; \
               OVMF runs only the ROM's EFI driver, which is unchanged, so nothing is measured \
@@ -299,11 +452,29 @@ pub const CATALOGUE: &[Scenario] = &[
         title: "one bit flipped in the event log userspace reads (TPM untouched)",
         change: Change::TamperedLog,
         expect: &[
-            e("pcr-mismatch", &["PCR 0 (sha256)"]),
-            e("pcr-mismatch", &["quoted PCRs sha256"]),
+            e(
+                "pcr-mismatch",
+                &[
+                    ("check", "eventlog-replay"),
+                    ("pcr", "0"),
+                    ("bank", "sha256"),
+                ],
+            ),
+            e(
+                "pcr-mismatch",
+                &[
+                    ("check", "pcr-digest"),
+                    ("pcrs", "sha256 [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"),
+                ],
+            ),
             e(
                 "eventlog-event-changed",
-                &["PCR 0 event 3", "EV_EFI_PLATFORM_FIRMWARE_BLOB"],
+                &[
+                    ("pcr", "0"),
+                    ("event", "3"),
+                    ("event_type", "EV_EFI_PLATFORM_FIRMWARE_BLOB"),
+                    ("change", "changed"),
+                ],
             ),
         ],
         why: "the guest bind-mounts a copy of the log with one bit flipped inside the SHA-256 \
@@ -318,7 +489,12 @@ pub const CATALOGUE: &[Scenario] = &[
         change: Change::KernelAppended,
         expect: &[e(
             "eventlog-event-changed",
-            &["PCR 4", "EV_EFI_BOOT_SERVICES_APPLICATION", "kernel"],
+            &[
+                ("pcr", "4"),
+                ("event", "11"),
+                ("event_type", "EV_EFI_BOOT_SERVICES_APPLICATION"),
+                ("change", "changed"),
+            ],
         )],
         why: "the firmware hashes the whole image it loads (data after the last section \
               included) and measures it into PCR 4 as a boot application: that event changes; \
@@ -330,7 +506,12 @@ pub const CATALOGUE: &[Scenario] = &[
         change: Change::SecureBootDb,
         expect: &[e(
             "eventlog-event-changed",
-            &["PCR 7", "EV_EFI_VARIABLE_DRIVER_CONFIG", "db"],
+            &[
+                ("pcr", "7"),
+                ("event", "7"),
+                ("event_type", "EV_EFI_VARIABLE_DRIVER_CONFIG"),
+                ("change", "changed"),
+            ],
         )],
         why: "the firmware measures each Secure Boot variable into PCR 7; the store now holds \
               the db of Debian's Microsoft-enrolled image (and no PK, so nothing is enforced \
@@ -340,7 +521,10 @@ pub const CATALOGUE: &[Scenario] = &[
         name: "quote-replayed",
         title: "the reference boot's quote sent again for a new challenge",
         change: Change::ReplayedQuote,
-        expect: &[e("quote-stale", &["TPM quote"])],
+        expect: &[e(
+            "quote-stale",
+            &[("check", "freshness"), ("quote", "other-qualifying-data")],
+        )],
         why: "the old quote is genuine (same TPM, valid signature, PCRs that match the log) but \
               its qualifying data is the old challenge's secret: only freshness fails",
     },
@@ -352,21 +536,32 @@ pub fn find(name: &str) -> Option<&'static Scenario> {
 }
 
 impl Scenario {
-    /// Whether `findings` (kind, subject) are exactly what this scenario expects: every
-    /// expectation met, and every finding accounted for by some expectation.
+    /// Whether `findings` are exactly what this scenario expects: every expectation claims
+    /// exactly one finding, and every finding is claimed by exactly one expectation.
     pub fn judge(&self, findings: &[Seen]) -> Judgement {
-        let missed: Vec<Expect> = self
-            .expect
-            .iter()
-            .filter(|x| !findings.iter().any(|f| x.matches(f)))
-            .copied()
-            .collect();
-        let unexpected: Vec<Seen> = findings
-            .iter()
-            .filter(|f| !self.expect.iter().any(|x| x.matches(f)))
-            .cloned()
-            .collect();
-        Judgement { missed, unexpected }
+        let mut j = Judgement::default();
+        for x in self.expect {
+            let claimed: Vec<Seen> = findings.iter().filter(|f| x.matches(f)).cloned().collect();
+            match claimed.len() {
+                0 => j.missed.push(*x),
+                1 => {}
+                _ => j.duplicate.push((*x, claimed)),
+            }
+        }
+        for f in findings {
+            let by: Vec<Expect> = self
+                .expect
+                .iter()
+                .filter(|x| x.matches(f))
+                .copied()
+                .collect();
+            match by.len() {
+                0 => j.unexpected.push(f.clone()),
+                1 => {}
+                _ => j.ambiguous.push((f.clone(), by)),
+            }
+        }
+        j
     }
 
     /// Applies the change to a machine (changes that need built files are applied by the
@@ -408,18 +603,26 @@ impl Scenario {
 }
 
 /// How observed findings compare with a scenario's expectations.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Judgement {
     /// Expected findings that did not appear.
     pub missed: Vec<Expect>,
     /// Findings no expectation accounts for.
     pub unexpected: Vec<Seen>,
+    /// Expectations that more than one finding meets (a finding reported twice, or more
+    /// changed than the scenario promises).
+    pub duplicate: Vec<(Expect, Vec<Seen>)>,
+    /// Findings more than one expectation meets (the catalogue is not exact).
+    pub ambiguous: Vec<(Seen, Vec<Expect>)>,
 }
 
 impl Judgement {
     /// Everything as expected.
     pub fn pass(&self) -> bool {
-        self.missed.is_empty() && self.unexpected.is_empty()
+        self.missed.is_empty()
+            && self.unexpected.is_empty()
+            && self.duplicate.is_empty()
+            && self.ambiguous.is_empty()
     }
 }
 
@@ -427,11 +630,28 @@ impl Judgement {
 mod tests {
     use super::*;
 
-    fn f(k: &str, s: &str) -> Seen {
-        Seen {
-            kind: k.to_owned(),
-            text: s.to_owned(),
+    /// A finding that meets `x` exactly and has nothing else.
+    fn meeting(x: &Expect) -> Seen {
+        let mut locus = BTreeMap::new();
+        let mut observed = None;
+        for (k, v) in x.at {
+            if *k == OBSERVED {
+                observed = Some((*v).to_owned());
+            } else {
+                locus.insert((*k).to_owned(), (*v).to_owned());
+            }
         }
+        Seen {
+            kind: x.kind.to_owned(),
+            locus,
+            observed,
+            subject: "s".into(),
+        }
+    }
+
+    fn with(mut f: Seen, k: &str, v: &str) -> Seen {
+        f.locus.insert(k.to_owned(), v.to_owned());
+        f
     }
 
     #[test]
@@ -448,20 +668,136 @@ mod tests {
     }
 
     #[test]
-    fn judge_needs_exactly_the_expected() {
-        let s = find("usb-storage").expect("exists");
-        let usb = f("component-added", "usb x vendor=46f4 serial=bplab-usb-0001");
-        let disk = f("component-added", "block sdb model=QEMU HARDDISK");
-        assert!(s.judge(&[usb.clone(), disk.clone()]).pass());
-        let only_one = s.judge(std::slice::from_ref(&usb));
-        assert_eq!(only_one.missed.len(), 1);
-        // Every text must show: a USB device without the serial is not the stick.
-        assert!(!s
-            .judge(&[f("component-added", "usb vendor=46f4"), disk.clone()])
-            .pass());
-        let extra = s.judge(&[usb, disk, f("platform-changed", "bios")]);
-        assert_eq!(extra.unexpected, [f("platform-changed", "bios")]);
-        assert!(!GOLDEN.judge(&[f("component-added", "x")]).pass());
+    fn every_expectation_is_exact_and_no_two_can_claim_one_finding() {
+        for s in CATALOGUE {
+            for (i, x) in s.expect.iter().enumerate() {
+                assert!(!x.at.is_empty(), "{}: {} names no field", s.name, x.kind);
+                let mut keys: Vec<&str> = x.at.iter().map(|(k, _)| *k).collect();
+                keys.sort_unstable();
+                keys.dedup();
+                assert_eq!(keys.len(), x.at.len(), "{}: a field named twice", s.name);
+                for y in s.expect.iter().skip(i.saturating_add(1)) {
+                    assert!(
+                        x.disjoint(y),
+                        "{}: {} and {} could claim the same finding",
+                        s.name,
+                        x.describe(),
+                        y.describe()
+                    );
+                }
+            }
+            // The findings made from the expectations pass: each is claimed once.
+            let all: Vec<Seen> = s.expect.iter().map(meeting).collect();
+            assert!(s.judge(&all).pass(), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn every_single_expectation_broken_fails_its_row() {
+        // Drop, duplicate, or change one value of any one expectation's finding: the row
+        // must fail, whatever the scenario.
+        for s in CATALOGUE.iter().filter(|s| !s.expect.is_empty()) {
+            let all: Vec<Seen> = s.expect.iter().map(meeting).collect();
+            for i in 0..all.len() {
+                let mut dropped = all.clone();
+                dropped.remove(i);
+                let j = s.judge(&dropped);
+                assert_eq!(j.missed.len(), 1, "{} without finding {i}", s.name);
+                assert!(!j.pass());
+
+                let mut twice = all.clone();
+                twice.push(all[i].clone());
+                let j = s.judge(&twice);
+                assert_eq!(j.duplicate.len(), 1, "{} with finding {i} twice", s.name);
+                assert!(!j.pass());
+
+                for (k, _) in s.expect[i].at {
+                    let mut changed = all.clone();
+                    let f = &mut changed[i];
+                    if *k == OBSERVED {
+                        f.observed = Some("something else".into());
+                    } else {
+                        f.locus.insert((*k).to_owned(), "something else".into());
+                    }
+                    let j = s.judge(&changed);
+                    assert!(!j.pass(), "{}: {k} changed still passes", s.name);
+                    assert_eq!(j.missed.len(), 1);
+                    assert_eq!(j.unexpected.len(), 1);
+                }
+
+                let mut other_kind = all.clone();
+                other_kind[i].kind = "component-removed".into();
+                assert!(!s.judge(&other_kind).pass());
+            }
+            // One more finding like the first but at another place: unexpected where the
+            // expectation names the location, a second claim on it where it does not.
+            let mut extra = all.clone();
+            extra.push(with(meeting(&s.expect[0]), "location", "elsewhere"));
+            assert!(
+                !s.judge(&extra).pass(),
+                "{}: an extra finding passes",
+                s.name
+            );
+        }
+    }
+
+    #[test]
+    fn event_indices_and_values_match_exactly_not_as_substrings() {
+        let s = find("eventlog-tampered").expect("exists");
+        let all: Vec<Seen> = s.expect.iter().map(meeting).collect();
+        assert!(s.judge(&all).pass());
+        // Event 30 of PCR 0 is not event 3 (the old substring match took it).
+        let mut thirty = all.clone();
+        thirty[2] = with(thirty[2].clone(), "event", "30");
+        let j = s.judge(&thirty);
+        assert_eq!(j.missed.len(), 1);
+        assert_eq!(j.unexpected.len(), 1);
+        // A value elsewhere (observed) holding the expected text is not the field.
+        let k = find("kernel-changed").expect("exists");
+        let mut a = meeting(&k.expect[0]);
+        a.locus.remove("event");
+        a.observed = Some("event=11 kernel".into());
+        assert!(!k.judge(&[a]).pass());
+        // Two changed PCR 4 events: the kernel scenario promises exactly one.
+        let one = meeting(&k.expect[0]);
+        let other = with(one.clone(), "event", "12");
+        let j = k.judge(&[one.clone(), other]);
+        assert!(!j.pass());
+        assert_eq!(j.unexpected.len(), 1);
+        let j = k.judge(&[one.clone(), one]);
+        assert_eq!(j.duplicate.len(), 1);
+    }
+
+    #[test]
+    fn golden_passes_only_with_no_finding() {
         assert!(GOLDEN.judge(&[]).pass());
+        let any = Seen {
+            kind: "component-added".into(),
+            locus: BTreeMap::new(),
+            observed: None,
+            subject: "x".into(),
+        };
+        let j = GOLDEN.judge(&[any]);
+        assert_eq!(j.unexpected.len(), 1);
+        assert!(!j.pass());
+    }
+
+    #[test]
+    fn overlapping_expectations_make_an_ambiguous_finding() {
+        const S: Scenario = Scenario {
+            name: "t",
+            title: "t",
+            change: Change::None,
+            expect: &[
+                e("acpi-table-changed", &[("table", "DSDT")]),
+                e("acpi-table-changed", &[("oem_table_id", "BXPC")]),
+            ],
+            why: "",
+        };
+        assert!(!S.expect[0].disjoint(&S.expect[1]));
+        let f = with(meeting(&S.expect[0]), "oem_table_id", "BXPC");
+        let j = S.judge(&[f]);
+        assert_eq!(j.ambiguous.len(), 1);
+        assert!(!j.pass());
     }
 }

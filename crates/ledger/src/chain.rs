@@ -45,6 +45,7 @@ fn finding(
         expected,
         observed,
         message,
+        locus: Default::default(),
     }
 }
 

@@ -21,7 +21,9 @@ pub struct QuoteCheck {
     pub now: u64,
 }
 
-fn invalid(subject: &str, why: String) -> boardproof_evidence::Finding {
+/// A `quote-invalid` finding; `check` (its `locus`) names the step that failed: `encoding`,
+/// `ak`, `signature`, `ek`, `ek-certificate` or `binding`.
+fn invalid(subject: &str, check: &str, why: String) -> boardproof_evidence::Finding {
     finding(
         FindingKind::QuoteInvalid,
         Severity::Critical,
@@ -30,21 +32,26 @@ fn invalid(subject: &str, why: String) -> boardproof_evidence::Finding {
         None,
         why,
     )
+    .at("check", check)
 }
 
 /// Checks `ev`'s quote with `check`.
 pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
     let Some(a) = &ev.volatile.attestation else {
         if check.secret.is_some() {
-            out.findings.push(finding(
-                FindingKind::QuoteStale,
-                Severity::Critical,
-                "TPM quote",
-                Some("a quote over the challenge".into()),
-                Some("no quote in the evidence".into()),
-                "a challenge was issued but the evidence carries no quote: freshness and the \
+            out.findings.push(
+                finding(
+                    FindingKind::QuoteStale,
+                    Severity::Critical,
+                    "TPM quote",
+                    Some("a quote over the challenge".into()),
+                    Some("no quote in the evidence".into()),
+                    "a challenge was issued but the evidence carries no quote: freshness and the \
                  TPM's identity cannot be shown",
-            ));
+                )
+                .at("check", "freshness")
+                .at("quote", "missing"),
+            );
         }
         return;
     };
@@ -54,18 +61,23 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
         Err(e) => {
             return out
                 .findings
-                .push(invalid("TPM attestation key", e.to_string()))
+                .push(invalid("TPM attestation key", "ak", e.to_string()))
         }
     };
     let attest = match quote::verify(&ak, &bytes.quote, &bytes.signature) {
         Ok(q) => q,
-        Err(e) => return out.findings.push(invalid("TPM quote", e.to_string())),
+        Err(e) => {
+            return out
+                .findings
+                .push(invalid("TPM quote", "signature", e.to_string()))
+        }
     };
     let ek = match Public::parse_2b(&bytes.ek) {
         Ok(k) => k,
         Err(e) => {
             return out.findings.push(invalid(
                 "TPM endorsement key",
+                "ek",
                 format!("EK public area: {e}"),
             ))
         }
@@ -81,6 +93,7 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
         match bytes.ek_cert.as_deref() {
             None => out.findings.push(invalid(
                 "TPM endorsement key",
+                "ek-certificate",
                 "the TPM reported no EK certificate, so its EK cannot be tied to a TPM vendor"
                     .into(),
             )),
@@ -88,9 +101,11 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
                 Ok(v) => out
                     .notes
                     .push(format!("EK certificate chains: {}", v.path.join(" <- "))),
-                Err(e) => out
-                    .findings
-                    .push(invalid("TPM endorsement key", e.to_string())),
+                Err(e) => out.findings.push(invalid(
+                    "TPM endorsement key",
+                    "ek-certificate",
+                    e.to_string(),
+                )),
             },
         }
     }
@@ -106,18 +121,23 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
             if s.ak_name != ak_name || s.ek_public_sha256 != ek_sha {
                 out.findings.push(invalid(
                     "TPM attestation key",
+                    "binding",
                     "the quote's AK or EK is not the pair the challenge was made for".into(),
                 ));
             } else if hex::encode(&attest.extra_data) != s.secret {
-                out.findings.push(finding(
-                    FindingKind::QuoteStale,
-                    Severity::Critical,
-                    "TPM quote",
-                    Some("the challenge's secret as qualifying data".into()),
-                    Some(format!("{} (other data)", hex::encode(&attest.extra_data))),
-                    "the quote was not made over this challenge: an old quote replayed, or an \
+                out.findings.push(
+                    finding(
+                        FindingKind::QuoteStale,
+                        Severity::Critical,
+                        "TPM quote",
+                        Some("the challenge's secret as qualifying data".into()),
+                        Some(format!("{} (other data)", hex::encode(&attest.extra_data))),
+                        "the quote was not made over this challenge: an old quote replayed, or an \
                      answer to another verifier",
-                ));
+                    )
+                    .at("check", "freshness")
+                    .at("quote", "other-qualifying-data"),
+                );
             }
         }
     }
@@ -133,10 +153,9 @@ struct Bytes {
 }
 
 fn decode(a: &Attestation, out: &mut Outcome) -> Option<Bytes> {
-    let field = |name: &str, v: &str| {
-        hex::decode(v).map_err(|e| invalid("TPM quote", format!("{name} is not hex: {e}")))
-    };
-    let run = || -> Result<Bytes, boardproof_evidence::Finding> {
+    // The error is the name of the field that is not hex, and why.
+    let field = |name: &str, v: &str| hex::decode(v).map_err(|e| format!("{name} is not hex: {e}"));
+    let run = || -> Result<Bytes, String> {
         Ok(Bytes {
             ek: field("ek_public", &a.ek_public)?,
             ek_cert: a
@@ -151,8 +170,8 @@ fn decode(a: &Attestation, out: &mut Outcome) -> Option<Bytes> {
     };
     match run() {
         Ok(b) => Some(b),
-        Err(f) => {
-            out.findings.push(f);
+        Err(why) => {
+            out.findings.push(invalid("TPM quote", "encoding", why));
             None
         }
     }
@@ -256,7 +275,9 @@ fn pcr_digest(ev: &Evidence, attest: &boardproof_formats::tpm2::Attest, out: &mu
             )),
             "the event log (and, for PCR 10, the IMA list) does not replay to the PCRs the TPM \
              signed: a log was altered, or the TPM was extended outside it",
-        ));
+        )
+        .at("check", "pcr-digest")
+        .at("pcrs", shown.join(", ")));
     }
 }
 

@@ -192,41 +192,57 @@ pub fn compare(expected: &[Component], observed: &[Component], out: &mut Outcome
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        out.findings.push(finding(
-            FindingKind::ComponentChanged,
-            Severity::High,
-            format!("{} {}", got.class.as_str(), got.location),
-            Some(want.identity_text()),
-            Some(got.identity_text()),
-            format!(
-                "{} at {} has a different identity ({} {}): swapped or reprogrammed",
-                got.class.as_str(),
-                got.location,
-                keys.join(", "),
-                if keys.len() == 1 { "differs" } else { "differ" }
-            ),
-        ));
+        out.findings.push(
+            finding(
+                FindingKind::ComponentChanged,
+                Severity::High,
+                format!("{} {}", got.class.as_str(), got.location),
+                Some(want.identity_text()),
+                Some(got.identity_text()),
+                format!(
+                    "{} at {} has a different identity ({} {}): swapped or reprogrammed",
+                    got.class.as_str(),
+                    got.location,
+                    keys.join(", "),
+                    if keys.len() == 1 { "differs" } else { "differ" }
+                ),
+            )
+            .at_all(&got.identity)
+            .at("component", got.class.as_str())
+            .at("location", &got.location)
+            .at("changed", keys.join(",")),
+        );
     }
     for e in &m.removed {
         let c = &expected[*e];
-        out.findings.push(finding(
-            FindingKind::ComponentRemoved,
-            Severity::High,
-            c.label(),
-            Some(c.identity_text()),
-            None,
-            format!("{} of the reference is missing", c.label()),
-        ));
+        out.findings.push(
+            finding(
+                FindingKind::ComponentRemoved,
+                Severity::High,
+                c.label(),
+                Some(c.identity_text()),
+                None,
+                format!("{} of the reference is missing", c.label()),
+            )
+            .at_all(&c.identity)
+            .at("component", c.class.as_str())
+            .at("location", &c.location),
+        );
     }
     for o in &m.added {
         let c = &observed[*o];
-        out.findings.push(finding(
-            FindingKind::ComponentAdded,
-            added_severity(c.class),
-            c.label(),
-            None,
-            Some(c.identity_text()),
-            format!("{} is not in the reference", c.label()),
-        ));
+        out.findings.push(
+            finding(
+                FindingKind::ComponentAdded,
+                added_severity(c.class),
+                c.label(),
+                None,
+                Some(c.identity_text()),
+                format!("{} is not in the reference", c.label()),
+            )
+            .at_all(&c.identity)
+            .at("component", c.class.as_str())
+            .at("location", &c.location),
+        );
     }
 }

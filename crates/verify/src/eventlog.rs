@@ -33,6 +33,19 @@ fn subject(e: &MeasuredEvent) -> String {
     )
 }
 
+/// `locus` of a finding about event `e`: which PCR, which event, and whether it changed, was
+/// added or was removed (then `event` is the reference's index).
+fn at(
+    f: boardproof_evidence::Finding,
+    e: &MeasuredEvent,
+    change: &str,
+) -> boardproof_evidence::Finding {
+    f.at("pcr", e.pcr)
+        .at("event", e.index)
+        .at("event_type", &e.event_type)
+        .at("change", change)
+}
+
 fn shown(e: &MeasuredEvent) -> String {
     format!("{} ({}, event {})", digest(e), e.description, e.index)
 }
@@ -92,42 +105,57 @@ fn report_gap(want: &[&MeasuredEvent], got: &[&MeasuredEvent], out: &mut Outcome
         } else {
             "is another kind of event"
         };
-        out.findings.push(finding(
-            FindingKind::EventlogEventChanged,
-            Severity::Critical,
-            subject(g),
-            Some(format!("{} {}", w.event_type, shown(w))),
-            Some(format!("{} {}", g.event_type, shown(g))),
-            format!(
-                "PCR {} event {} {what} than the reference's event {} ({})",
-                g.pcr, g.index, w.index, w.description
-            ),
-        ));
+        out.findings.push(
+            at(
+                finding(
+                    FindingKind::EventlogEventChanged,
+                    Severity::Critical,
+                    subject(g),
+                    Some(format!("{} {}", w.event_type, shown(w))),
+                    Some(format!("{} {}", g.event_type, shown(g))),
+                    format!(
+                        "PCR {} event {} {what} than the reference's event {} ({})",
+                        g.pcr, g.index, w.index, w.description
+                    ),
+                ),
+                g,
+                "changed",
+            )
+            .at("reference_event", w.index),
+        );
     }
     for g in got.iter().skip(paired) {
-        out.findings.push(finding(
-            FindingKind::EventlogEventChanged,
-            Severity::Critical,
-            subject(g),
-            None,
-            Some(shown(g)),
-            format!(
-                "PCR {} has an event the reference does not: {}",
-                g.pcr, g.description
+        out.findings.push(at(
+            finding(
+                FindingKind::EventlogEventChanged,
+                Severity::Critical,
+                subject(g),
+                None,
+                Some(shown(g)),
+                format!(
+                    "PCR {} has an event the reference does not: {}",
+                    g.pcr, g.description
+                ),
             ),
+            g,
+            "added",
         ));
     }
     for w in want.iter().skip(paired) {
-        out.findings.push(finding(
-            FindingKind::EventlogEventChanged,
-            Severity::Critical,
-            subject(w),
-            Some(shown(w)),
-            None,
-            format!(
-                "PCR {} lacks the reference's event {} ({})",
-                w.pcr, w.index, w.description
+        out.findings.push(at(
+            finding(
+                FindingKind::EventlogEventChanged,
+                Severity::Critical,
+                subject(w),
+                Some(shown(w)),
+                None,
+                format!(
+                    "PCR {} lacks the reference's event {} ({})",
+                    w.pcr, w.index, w.description
+                ),
             ),
+            w,
+            "removed",
         ));
     }
 }
@@ -220,18 +248,23 @@ pub(crate) fn pcrs_match_log(ev: &boardproof_evidence::Evidence, out: &mut Outco
             };
             let log_value = hex::encode(value);
             if &log_value != tpm_value {
-                out.findings.push(finding(
-                    FindingKind::PcrMismatch,
-                    Severity::Critical,
-                    format!("PCR {pcr} ({alg})"),
-                    Some(format!("{log_value} (the event log replayed)")),
-                    Some(format!("{tpm_value} (read from the TPM)")),
-                    format!(
-                        "the event log does not replay to the value the TPM reports for PCR \
+                out.findings.push(
+                    finding(
+                        FindingKind::PcrMismatch,
+                        Severity::Critical,
+                        format!("PCR {pcr} ({alg})"),
+                        Some(format!("{log_value} (the event log replayed)")),
+                        Some(format!("{tpm_value} (read from the TPM)")),
+                        format!(
+                            "the event log does not replay to the value the TPM reports for PCR \
                          {pcr}: an event was altered, added or removed in the log, or the TPM \
                          was extended outside it"
-                    ),
-                ));
+                        ),
+                    )
+                    .at("check", "eventlog-replay")
+                    .at("pcr", pcr)
+                    .at("bank", alg),
+                );
             }
         }
     }

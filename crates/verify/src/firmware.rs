@@ -23,17 +23,21 @@ pub fn compare(want: &[FirmwareImage], got: &[FirmwareImage], out: &mut Outcome)
     for (label, w) in &want_by {
         match got_by.get(label) {
             Some(g) => image(w, g, out),
-            None => out.findings.push(finding(
-                FindingKind::SourceMissing,
-                Severity::Medium,
-                format!("firmware {label}"),
-                Some(format!("sha256={} size={}", w.sha256, w.size)),
-                Some("not collected".into()),
-                format!(
-                    "the reference has firmware image {label} but this evidence does not \
+            None => out.findings.push(
+                finding(
+                    FindingKind::SourceMissing,
+                    Severity::Medium,
+                    format!("firmware {label}"),
+                    Some(format!("sha256={} size={}", w.sha256, w.size)),
+                    Some("not collected".into()),
+                    format!(
+                        "the reference has firmware image {label} but this evidence does not \
                      (collect --firmware {label}=PATH): its modules are not compared"
-                ),
-            )),
+                    ),
+                )
+                .at("source", "firmware")
+                .at("image", *label),
+            ),
         }
     }
     for label in got_by.keys() {
@@ -99,7 +103,7 @@ pub fn image(want: &FirmwareImage, got: &FirmwareImage, out: &mut Outcome) {
         {
             continue;
         }
-        out.findings.push(finding(
+        let f = finding(
             kind_of(wi, Change::Changed),
             Severity::Critical,
             subject(label, wi),
@@ -113,22 +117,26 @@ pub fn image(want: &FirmwareImage, got: &FirmwareImage, out: &mut Outcome) {
                 gi.size,
                 wi.size
             ),
-        ));
+        );
+        out.findings.push(at(f, label, wi));
     }
     if out.findings.len() == before {
         // Every byte of an image lies in some item, so this means the comparison itself missed
         // something: say so rather than report the image as equal.
-        out.findings.push(finding(
-            FindingKind::FirmwareChanged,
-            Severity::Critical,
-            format!("firmware {label}"),
-            Some(format!("sha256={} size={}", want.sha256, want.size)),
-            Some(format!("sha256={} size={}", got.sha256, got.size)),
-            format!(
-                "firmware image {label} differs from the reference, but no item read from it \
+        out.findings.push(
+            finding(
+                FindingKind::FirmwareChanged,
+                Severity::Critical,
+                format!("firmware {label}"),
+                Some(format!("sha256={} size={}", want.sha256, want.size)),
+                Some(format!("sha256={} size={}", got.sha256, got.size)),
+                format!(
+                    "firmware image {label} differs from the reference, but no item read from it \
                  does"
-            ),
-        ));
+                ),
+            )
+            .at("image", label),
+        );
     }
 }
 
@@ -219,15 +227,36 @@ fn describe_stored(item: &FirmwareItem) -> String {
     format!("stored sha256={} size={}", item.stored_sha256, item.size)
 }
 
+/// `locus` of a finding about `item` of image `label`: the image, the item's path, kind and,
+/// where it has them, GUID and UI name (the reference's, for a changed item).
+fn at(
+    f: boardproof_evidence::Finding,
+    label: &str,
+    item: &FirmwareItem,
+) -> boardproof_evidence::Finding {
+    let mut f = f
+        .at("image", label)
+        .at("path", &item.path)
+        .at("item", &item.kind);
+    if let Some(g) = &item.guid {
+        f = f.at("guid", g);
+    }
+    if let Some(n) = &item.name {
+        f = f.at("name", n);
+    }
+    f
+}
+
 fn removed(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
-    finding(
+    let f = finding(
         kind_of(item, Change::Removed),
         Severity::Critical,
         subject(label, item),
         Some(describe(item)),
         None,
         format!("{} of the reference is gone{}", what(item), place(item)),
-    )
+    );
+    at(f, label, item)
 }
 
 fn added(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
@@ -236,7 +265,7 @@ fn added(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
     } else {
         " and holds data that is not erased flash".into()
     };
-    finding(
+    let f = finding(
         kind_of(item, Change::Added),
         Severity::Critical,
         subject(label, item),
@@ -247,7 +276,8 @@ fn added(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
             what(item),
             place(item)
         ),
-    )
+    );
+    at(f, label, item)
 }
 
 fn item_changed(label: &str, w: &FirmwareItem, g: &FirmwareItem) -> boardproof_evidence::Finding {
@@ -255,7 +285,7 @@ fn item_changed(label: &str, w: &FirmwareItem, g: &FirmwareItem) -> boardproof_e
         (Some(a), Some(b)) if a != b => format!(" (UI name {a} is now {b})"),
         _ => String::new(),
     };
-    finding(
+    let f = finding(
         kind_of(w, Change::Changed),
         Severity::Critical,
         subject(label, w),
@@ -266,7 +296,12 @@ fn item_changed(label: &str, w: &FirmwareItem, g: &FirmwareItem) -> boardproof_e
             what(w),
             place(w)
         ),
-    )
+    );
+    let f = at(f, label, w);
+    match (&w.name, &g.name) {
+        (Some(a), Some(b)) if a != b => f.at("observed_name", b),
+        _ => f,
+    }
 }
 
 #[cfg(test)]

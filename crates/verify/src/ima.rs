@@ -54,25 +54,31 @@ fn judge(want: &BTreeMap<&str, BTreeSet<&str>>, now: &ImaList, against: &str, ou
         }
         match want.get(name) {
             Some(digests) if digests.contains(digest) => {}
-            Some(digests) => out.findings.push(finding(
-                FindingKind::ImaFileChanged,
-                Severity::Critical,
-                format!("IMA-measured file {name}"),
-                Some(digests.iter().copied().collect::<Vec<_>>().join(", ")),
-                Some(digest.to_owned()),
-                format!(
-                    "{name} was measured with a digest {against} does not have: its contents \
+            Some(digests) => out.findings.push(
+                finding(
+                    FindingKind::ImaFileChanged,
+                    Severity::Critical,
+                    format!("IMA-measured file {name}"),
+                    Some(digests.iter().copied().collect::<Vec<_>>().join(", ")),
+                    Some(digest.to_owned()),
+                    format!(
+                        "{name} was measured with a digest {against} does not have: its contents \
                      changed"
-                ),
-            )),
-            None => out.findings.push(finding(
-                FindingKind::ImaFileUnknown,
-                Severity::High,
-                format!("IMA-measured file {name}"),
-                None,
-                Some(digest.to_owned()),
-                format!("{name} was measured in this boot but {against} does not list it"),
-            )),
+                    ),
+                )
+                .at("path", name),
+            ),
+            None => out.findings.push(
+                finding(
+                    FindingKind::ImaFileUnknown,
+                    Severity::High,
+                    format!("IMA-measured file {name}"),
+                    None,
+                    Some(digest.to_owned()),
+                    format!("{name} was measured in this boot but {against} does not list it"),
+                )
+                .at("path", name),
+            ),
         }
     }
 }
@@ -98,15 +104,20 @@ pub(crate) fn pcr10_matches_list(ev: &boardproof_evidence::Evidence, out: &mut O
         };
         if !values.iter().any(|v| hex::encode(v) == *pcr10) {
             let last = values.last().map(hex::encode).unwrap_or_default();
-            out.findings.push(finding(
-                FindingKind::PcrMismatch,
-                Severity::Critical,
-                format!("PCR 10 ({alg})"),
-                Some(format!("{last} (the IMA list replayed)")),
-                Some(format!("{pcr10} (read from the TPM)")),
-                "the IMA measurement list does not replay to the PCR 10 the TPM reports: an \
+            out.findings.push(
+                finding(
+                    FindingKind::PcrMismatch,
+                    Severity::Critical,
+                    format!("PCR 10 ({alg})"),
+                    Some(format!("{last} (the IMA list replayed)")),
+                    Some(format!("{pcr10} (read from the TPM)")),
+                    "the IMA measurement list does not replay to the PCR 10 the TPM reports: an \
                  entry was removed or altered, or PCR 10 was extended outside IMA",
-            ));
+                )
+                .at("check", "ima-replay")
+                .at("pcr", 10)
+                .at("bank", alg),
+            );
         }
     }
 }

@@ -220,6 +220,7 @@ pub(crate) fn finding(
         expected,
         observed,
         message: message.into(),
+        locus: std::collections::BTreeMap::new(),
     }
 }
 
@@ -244,19 +245,22 @@ fn sources<'a>(reference: &'a Reference, ev: &Evidence, out: &mut Outcome) -> BT
                     },
                 );
                 unseen.insert(want.name.as_str());
-                out.findings.push(finding(
-                    FindingKind::SourceMissing,
-                    Severity::Medium,
-                    format!("source {}", want.name),
-                    Some("ok".into()),
-                    Some(observed.clone()),
-                    format!(
-                        "the reference has {} data but this evidence does not ({observed}); \
+                out.findings.push(
+                    finding(
+                        FindingKind::SourceMissing,
+                        Severity::Medium,
+                        format!("source {}", want.name),
+                        Some("ok".into()),
+                        Some(observed.clone()),
+                        format!(
+                            "the reference has {} data but this evidence does not ({observed}); \
                          what it would show cannot be checked, so its items in the reference \
                          are not compared",
-                        want.name
-                    ),
-                ));
+                            want.name
+                        ),
+                    )
+                    .at("source", &want.name),
+                );
             }
             (_, Some(g)) if g.status == SourceStatus::Ok => out.notes.push(format!(
                 "source {} was {} in the reference and is ok now: its items are compared \
@@ -285,31 +289,37 @@ fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
             )
         };
         match expected.get(key) {
-            None => out.findings.push(finding(
-                FindingKind::KernelModuleUnknown,
-                Severity::High,
-                format!("kernel module {}", m.name),
-                None,
-                Some(describe(m)),
-                format!(
-                    "module {} is loaded but the reference does not know it ({})",
-                    m.name,
-                    m.file.as_deref().unwrap_or("no file found")
-                ),
-            )),
-            Some(want) if want.sha256 != m.sha256 || want.signature != m.signature => {
-                out.findings.push(finding(
-                    FindingKind::KernelModuleChanged,
-                    Severity::Critical,
+            None => out.findings.push(
+                finding(
+                    FindingKind::KernelModuleUnknown,
+                    Severity::High,
                     format!("kernel module {}", m.name),
-                    Some(describe(want)),
+                    None,
                     Some(describe(m)),
                     format!(
-                        "the file of loaded module {} differs from the reference ({})",
+                        "module {} is loaded but the reference does not know it ({})",
                         m.name,
-                        m.file.as_deref().unwrap_or("file not found now")
+                        m.file.as_deref().unwrap_or("no file found")
                     ),
-                ))
+                )
+                .at("module", &m.name),
+            ),
+            Some(want) if want.sha256 != m.sha256 || want.signature != m.signature => {
+                out.findings.push(
+                    finding(
+                        FindingKind::KernelModuleChanged,
+                        Severity::Critical,
+                        format!("kernel module {}", m.name),
+                        Some(describe(want)),
+                        Some(describe(m)),
+                        format!(
+                            "the file of loaded module {} differs from the reference ({})",
+                            m.name,
+                            m.file.as_deref().unwrap_or("file not found now")
+                        ),
+                    )
+                    .at("module", &m.name),
+                )
             }
             Some(_) => {}
         }
@@ -344,36 +354,48 @@ fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
     for (key, w) in &want {
         let name = key.0;
         match got.get(key) {
-            None => out.findings.push(finding(
-                FindingKind::AcpiTableRemoved,
-                Severity::Medium,
-                format!("ACPI table {name}"),
-                Some(label(w)),
-                None,
-                format!("ACPI table {name} of the reference is gone"),
-            )),
-            Some(g) if g.sha256 != w.sha256 => out.findings.push(finding(
-                FindingKind::AcpiTableChanged,
-                Severity::Critical,
-                format!("ACPI table {name}"),
-                Some(label(w)),
-                Some(label(g)),
-                format!("ACPI table {name} changed: its bytes differ from the reference"),
-            )),
+            None => out.findings.push(
+                finding(
+                    FindingKind::AcpiTableRemoved,
+                    Severity::Medium,
+                    format!("ACPI table {name}"),
+                    Some(label(w)),
+                    None,
+                    format!("ACPI table {name} of the reference is gone"),
+                )
+                .at("table", name)
+                .at("oem_table_id", w.oem_table_id.as_deref().unwrap_or("-")),
+            ),
+            Some(g) if g.sha256 != w.sha256 => out.findings.push(
+                finding(
+                    FindingKind::AcpiTableChanged,
+                    Severity::Critical,
+                    format!("ACPI table {name}"),
+                    Some(label(w)),
+                    Some(label(g)),
+                    format!("ACPI table {name} changed: its bytes differ from the reference"),
+                )
+                .at("table", name)
+                .at("oem_table_id", g.oem_table_id.as_deref().unwrap_or("-")),
+            ),
             Some(_) => {}
         }
     }
     for (key, g) in &got {
         let name = key.0;
         if !want.contains_key(key) {
-            out.findings.push(finding(
-                FindingKind::AcpiTableAdded,
-                Severity::Critical,
-                format!("ACPI table {name}"),
-                None,
-                Some(label(g)),
-                format!("ACPI table {name} is not in the reference"),
-            ));
+            out.findings.push(
+                finding(
+                    FindingKind::AcpiTableAdded,
+                    Severity::Critical,
+                    format!("ACPI table {name}"),
+                    None,
+                    Some(label(g)),
+                    format!("ACPI table {name} is not in the reference"),
+                )
+                .at("table", name)
+                .at("oem_table_id", g.oem_table_id.as_deref().unwrap_or("-")),
+            );
         }
     }
 }
@@ -381,14 +403,17 @@ fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
 fn tpm(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
     let (Some(want), Some(got)) = (&reference.inventory.tpm, &ev.inventory.tpm) else {
         if reference.inventory.tpm.is_none() && ev.inventory.tpm.is_some() {
-            out.findings.push(finding(
-                FindingKind::PlatformChanged,
-                Severity::Medium,
-                "TPM",
-                Some("no TPM".into()),
-                ev.inventory.tpm.as_ref().map(|t| t.device.clone()),
-                "a TPM is present that the reference does not have",
-            ));
+            out.findings.push(
+                finding(
+                    FindingKind::PlatformChanged,
+                    Severity::Medium,
+                    "TPM",
+                    Some("no TPM".into()),
+                    ev.inventory.tpm.as_ref().map(|t| t.device.clone()),
+                    "a TPM is present that the reference does not have",
+                )
+                .at("source", "tpm"),
+            );
         }
         // A TPM that went missing is reported by the tpm source check.
         return;
@@ -398,24 +423,30 @@ fn tpm(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
         (Some(w), Some(g)) if !w.events.is_empty() && !g.events.is_empty() => {
             eventlog::compare(&w.events, &g.events, out)
         }
-        (Some(w), Some(g)) if w.sha256 != g.sha256 => out.findings.push(finding(
-            FindingKind::EventlogEventChanged,
-            Severity::Critical,
-            "TPM event log (whole-log digest)",
-            Some(format!("sha256={} size={}", w.sha256, w.size)),
-            Some(format!("sha256={} size={}", g.sha256, g.size)),
-            "the measured-boot event log differs from the reference; one side has no parsed \
+        (Some(w), Some(g)) if w.sha256 != g.sha256 => out.findings.push(
+            finding(
+                FindingKind::EventlogEventChanged,
+                Severity::Critical,
+                "TPM event log (whole-log digest)",
+                Some(format!("sha256={} size={}", w.sha256, w.size)),
+                Some(format!("sha256={} size={}", g.sha256, g.size)),
+                "the measured-boot event log differs from the reference; one side has no parsed \
              events (older evidence, or a log that did not parse), so only the whole log's \
              digest could be compared",
-        )),
-        (Some(w), None) => out.findings.push(finding(
-            FindingKind::SourceMissing,
-            Severity::Medium,
-            "TPM event log",
-            Some(format!("sha256={}", w.sha256)),
-            None,
-            "the reference has a measured-boot event log but none could be read now",
-        )),
+            )
+            .at("source", "eventlog"),
+        ),
+        (Some(w), None) => out.findings.push(
+            finding(
+                FindingKind::SourceMissing,
+                Severity::Medium,
+                "TPM event log",
+                Some(format!("sha256={}", w.sha256)),
+                None,
+                "the reference has a measured-boot event log but none could be read now",
+            )
+            .at("source", "eventlog"),
+        ),
         _ => {}
     }
 }

@@ -48,40 +48,56 @@ pub fn compare(
         match (a, b) {
             (Some(a), Some(b)) if a.sha256 != b.sha256 => {
                 let what = what_differs(a, b);
-                out.findings.push(finding(
+                out.findings.push(
+                    finding(
+                        FindingKind::OptionRomChanged,
+                        Severity::Critical,
+                        subject,
+                        Some(summary(a)),
+                        Some(format!("{} ({what})", summary(b))),
+                        format!(
+                            "the option ROM of PCI device {device} at {loc} differs from the \
+                         reference: {what}"
+                        ),
+                    )
+                    .at("location", loc)
+                    .at("device", device)
+                    .at("change", "changed")
+                    .at("images_changed", images_changed(a, b)),
+                )
+            }
+            (Some(a), None) => out.findings.push(
+                finding(
                     FindingKind::OptionRomChanged,
                     Severity::Critical,
                     subject,
                     Some(summary(a)),
-                    Some(format!("{} ({what})", summary(b))),
+                    None,
                     format!(
-                        "the option ROM of PCI device {device} at {loc} differs from the \
-                         reference: {what}"
-                    ),
-                ))
-            }
-            (Some(a), None) => out.findings.push(finding(
-                FindingKind::OptionRomChanged,
-                Severity::Critical,
-                subject,
-                Some(summary(a)),
-                None,
-                format!(
-                    "PCI device {device} at {loc} no longer exposes the option ROM the \
+                        "PCI device {device} at {loc} no longer exposes the option ROM the \
                      reference has"
-                ),
-            )),
-            (None, Some(b)) => out.findings.push(finding(
-                FindingKind::OptionRomChanged,
-                Severity::Critical,
-                subject,
-                None,
-                Some(summary(b)),
-                format!(
+                    ),
+                )
+                .at("location", loc)
+                .at("device", device)
+                .at("change", "removed"),
+            ),
+            (None, Some(b)) => out.findings.push(
+                finding(
+                    FindingKind::OptionRomChanged,
+                    Severity::Critical,
+                    subject,
+                    None,
+                    Some(summary(b)),
+                    format!(
                     "PCI device {device} at {loc} exposes an option ROM the reference does not \
                      have"
                 ),
-            )),
+                )
+                .at("location", loc)
+                .at("device", device)
+                .at("change", "added"),
+            ),
             _ => {}
         }
     }
@@ -123,6 +139,17 @@ fn image_label(i: &OptionRomImage, n: usize) -> String {
         Some(e) => format!("image {n} ({} {e})", i.code_type),
         None => format!("image {n} ({})", i.code_type),
     }
+}
+
+/// The numbers (from 1) of the images whose bytes differ, comma-separated; images only one
+/// side has count as differing.
+fn images_changed(a: &OptionRom, b: &OptionRom) -> String {
+    let n = a.images.len().max(b.images.len());
+    (0..n)
+        .filter(|&i| a.images.get(i).map(|x| &x.sha256) != b.images.get(i).map(|y| &y.sha256))
+        .map(|i| i.saturating_add(1).to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Which images (or the trailing bytes) changed, in words.

@@ -53,7 +53,27 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
-fn diff_record<T: Serialize>(subject: &str, want: &T, got: &T, out: &mut Outcome) {
+/// `locus` of an SMBIOS finding: the structure's type and, where it has one that identifies
+/// it, its handle.
+fn smbios_at(
+    f: boardproof_evidence::Finding,
+    t: u8,
+    handle: Option<u16>,
+) -> boardproof_evidence::Finding {
+    let f = f.at("smbios_type", t);
+    match handle {
+        Some(h) => f.at("handle", format!("{h:#06x}")),
+        None => f,
+    }
+}
+
+fn diff_record<T: Serialize>(
+    subject: &str,
+    (t, handle): (u8, Option<u16>),
+    want: &T,
+    got: &T,
+    out: &mut Outcome,
+) {
     let (w, g) = (fields(want), fields(got));
     let mut keys: Vec<&String> = w.keys().chain(g.keys()).collect();
     keys.sort();
@@ -67,14 +87,15 @@ fn diff_record<T: Serialize>(subject: &str, want: &T, got: &T, out: &mut Outcome
         } else {
             Severity::Low
         };
-        out.findings.push(finding(
+        let f = finding(
             FindingKind::PlatformChanged,
             sev,
             format!("{subject}: {k}"),
             Some(show(w.get(k))),
             Some(show(g.get(k))),
             format!("SMBIOS {subject} {k} differs from the reference"),
-        ));
+        );
+        out.findings.push(smbios_at(f, t, handle).at("field", k));
     }
 }
 
@@ -89,7 +110,7 @@ fn diff_handled<T: Serialize + PartialEq>(
         if let Some(r) = g.get(&key) {
             if r.record != w.record {
                 let subject = format!("{} (type {t}) handle {:#06x}", type_name(t), w.handle);
-                diff_record(&subject, &w.record, &r.record, out);
+                diff_record(&subject, (t, Some(w.handle)), &w.record, &r.record, out);
             }
         }
         // A missing structure is reported by the structure comparison.
@@ -108,10 +129,10 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
     };
     let start = out.findings.len();
     if let (Some(a), Some(b)) = (&w.bios, &g.bios) {
-        diff_record("BIOS (type 0)", a, b, out);
+        diff_record("BIOS (type 0)", (0, None), a, b, out);
     }
     if let (Some(a), Some(b)) = (&w.system, &g.system) {
-        diff_record("System (type 1)", a, b, out);
+        diff_record("System (type 1)", (1, None), a, b, out);
     }
     diff_handled(2, &w.baseboards, &g.baseboards, out);
     diff_handled(3, &w.chassis, &g.chassis, out);
@@ -131,14 +152,21 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
         let k = &key.0;
         let subject = format!("{} (type {}) handle {:#06x}", type_name(k.0), k.0, k.1);
         match gw.get(key) {
-            None => out.findings.push(finding(
-                FindingKind::PlatformChanged,
-                Severity::Medium,
-                subject.clone(),
-                Some(format!("sha256={}", s.sha256)),
-                None,
-                format!("SMBIOS {subject} of the reference is gone"),
-            )),
+            None => out.findings.push(
+                smbios_at(
+                    finding(
+                        FindingKind::PlatformChanged,
+                        Severity::Medium,
+                        subject.clone(),
+                        Some(format!("sha256={}", s.sha256)),
+                        None,
+                        format!("SMBIOS {subject} of the reference is gone"),
+                    ),
+                    k.0,
+                    Some(k.1),
+                )
+                .at("change", "removed"),
+            ),
             Some(o) if o.sha256 != s.sha256 && !NOT_HASHED.contains(&k.0) => {
                 // Only when no decoded field already explained the change.
                 let prefix = format!("{} (type {})", type_name(k.0), k.0);
@@ -146,14 +174,16 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
                     f.subject.starts_with(&subject) || (k.0 == 0 && f.subject.starts_with(&prefix))
                 });
                 if !explained {
-                    out.findings.push(finding(
+                    let f = finding(
                         FindingKind::PlatformChanged,
                         Severity::Medium,
                         subject.clone(),
                         Some(format!("sha256={}", s.sha256)),
                         Some(format!("sha256={}", o.sha256)),
                         format!("SMBIOS {subject} changed in bytes boardproof does not decode"),
-                    ));
+                    );
+                    out.findings
+                        .push(smbios_at(f, k.0, Some(k.1)).at("change", "bytes"));
                 }
             }
             Some(_) => {}
@@ -163,14 +193,16 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
         let k = &key.0;
         if !ww.contains_key(key) {
             let subject = format!("{} (type {}) handle {:#06x}", type_name(k.0), k.0, k.1);
-            out.findings.push(finding(
+            let f = finding(
                 FindingKind::PlatformChanged,
                 Severity::Medium,
                 subject.clone(),
                 None,
                 Some(format!("sha256={}", s.sha256)),
                 format!("SMBIOS {subject} is not in the reference"),
-            ));
+            );
+            out.findings
+                .push(smbios_at(f, k.0, Some(k.1)).at("change", "added"));
         }
     }
 }

@@ -7,6 +7,8 @@
 //! boards, chassis, disks, NICs), so evidence items the certificate does not mention are not
 //! findings: the manifest comparison covers those.
 
+use std::collections::BTreeMap;
+
 use boardproof_evidence::{ComponentClass, Evidence, Finding, FindingKind, Severity};
 use boardproof_formats::platform_cert::{Component, ComponentStatus, PlatformCert};
 
@@ -127,6 +129,19 @@ fn category(c: &Component) -> Option<u16> {
         [a, b, _, _] => Some(u16::from_be_bytes([*a, *b])),
         _ => None,
     }
+}
+
+/// `locus` of a finding about a certificate's component: who made it, its model and, when
+/// the certificate gives one, its serial.
+fn cert_component_at(c: &Component) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::from([
+        ("manufacturer".to_owned(), c.manufacturer.trim().to_owned()),
+        ("model".to_owned(), c.model.trim().to_owned()),
+    ]);
+    if let Some(s) = &c.serial {
+        m.insert("serial".to_owned(), s.trim().to_owned());
+    }
+    m
 }
 
 fn describe(c: &Component) -> String {
@@ -266,6 +281,7 @@ pub fn compare(cert: &PlatformCert, components: &[Component], ev: &Evidence) -> 
                     "the platform certificate says {field} {listed:?}, SMBIOS type 1 says {}",
                     seen.map_or("nothing".to_owned(), |s| format!("{s:?}"))
                 ),
+                locus: BTreeMap::from([("field".to_owned(), field.to_owned())]),
             });
         }
     }
@@ -308,6 +324,7 @@ pub fn compare(cert: &PlatformCert, components: &[Component], ev: &Evidence) -> 
                     "the platform certificate lists {}, the evidence has {what} instead",
                     describe(c)
                 ),
+                locus: cert_component_at(c),
             }),
             (None, None) => out.findings.push(Finding {
                 kind: FindingKind::ComponentRemoved,
@@ -323,6 +340,7 @@ pub fn compare(cert: &PlatformCert, components: &[Component], ev: &Evidence) -> 
                     "the platform certificate lists {}, which is not in the evidence",
                     describe(c)
                 ),
+                locus: cert_component_at(c),
             }),
         }
     }

@@ -32,6 +32,7 @@ pub fn compare(
             expected: Some(format!("{} PCRs", pcrs.len())),
             observed: None,
             message: "the reference values give PCRs, but the evidence holds no PCR values read from a TPM".into(),
+            locus: BTreeMap::from([("source".to_owned(), "pcrs".to_owned())]),
         });
     }
     for (idx, ds) in pcrs.iter().filter(|_| have_pcrs) {
@@ -52,6 +53,10 @@ pub fn compare(
                     expected: Some(want.clone()),
                     observed: Some(v.clone()),
                     message: format!("PCR {i} in the {alg} bank is not the reference value"),
+                    locus: BTreeMap::from([
+                        ("pcr".to_owned(), i.to_string()),
+                        ("bank".to_owned(), alg.clone()),
+                    ]),
                 }),
                 None => out.notes.push(format!(
                     "PCR {i} of the {alg} bank was not read: not compared"
@@ -82,6 +87,7 @@ pub fn compare(
                 message: format!(
                     "the reference values list {key}, which the evidence's firmware does not have"
                 ),
+                locus: BTreeMap::from([("reference_value".to_owned(), key.clone())]),
             });
             continue;
         };
@@ -98,6 +104,7 @@ pub fn compare(
                         it.kind,
                         it.name.as_deref().or(it.guid.as_deref()).unwrap_or(key)
                     ),
+                    locus: BTreeMap::from([("reference_value".to_owned(), key.clone())]),
                 });
             }
         } else {

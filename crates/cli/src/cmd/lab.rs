@@ -93,7 +93,7 @@ pub fn list(json: bool) -> anyhow::Result<Outcome> {
                 serde_json::json!({
                     "name": s.name,
                     "title": s.title,
-                    "expect": s.expect.iter().map(|e| serde_json::json!({"kind": e.kind, "shows": e.shows})).collect::<Vec<_>>(),
+                    "expect": s.expect.iter().map(|e| serde_json::json!({"kind": e.kind, "at": e.at.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>()})).collect::<Vec<_>>(),
                     "why": s.why,
                 })
             })

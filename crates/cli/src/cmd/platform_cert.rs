@@ -165,6 +165,7 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
                         expected: Some("signed by a given CA, within validity".into()),
                         observed: Some(f.clone()),
                         message: format!("the platform certificate does not verify: {f}"),
+                        locus: Default::default(),
                     },
                 );
             }
