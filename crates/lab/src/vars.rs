@@ -67,15 +67,13 @@ mod tests {
     /// variable of the empty one, and nothing else in the image changes.
     #[test]
     fn db_copied_into_the_empty_store() {
-        let empty = Path::new(crate::assets::OVMF_VARS);
-        let ms = Path::new(crate::assets::OVMF_VARS_MS);
-        if !empty.exists() || !ms.exists() {
-            assert!(
-                std::env::var("CI").is_err(),
-                "ovmf is not installed under CI"
-            );
+        let (Some(empty), Some(ms)) = (
+            boardproof_testkit::require_path(crate::assets::OVMF_VARS, "Debian package ovmf"),
+            boardproof_testkit::require_path(crate::assets::OVMF_VARS_MS, "Debian package ovmf"),
+        ) else {
             return;
-        }
+        };
+        let (empty, ms) = (empty.as_path(), ms.as_path());
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("vars.fd");
         with_variable(empty, ms, "db", &out).unwrap();

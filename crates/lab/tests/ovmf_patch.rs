@@ -2,21 +2,11 @@
 //! decompressed volume changes, and nothing outside the LZMA section.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::path::Path;
-
 use boardproof_lab::{matrix::PATCHED_MODULE, ovmf};
 
 fn ovmf_code() -> Option<Vec<u8>> {
-    let p = Path::new(boardproof_lab::assets::OVMF_CODE);
-    if !p.is_file() {
-        assert!(
-            std::env::var("CI").ok().as_deref() != Some("true"),
-            "{} missing under CI: install the ovmf package",
-            p.display()
-        );
-        eprintln!("skipped: {} not installed", p.display());
-        return None;
-    }
+    let p =
+        boardproof_testkit::require_path(boardproof_lab::assets::OVMF_CODE, "Debian package ovmf")?;
     Some(std::fs::read(p).unwrap())
 }
 

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{code, in_ci, run, stderr, stdout, testdata_files};
+use crate::util::{code, require_python_module, run, stderr, stdout, testdata_files};
 
 /// The reference walk, independent of boardproof: cbor2 decodes, this script navigates
 /// CoRIM → CoMID → reference triples → measurements and prints (key, digests, registers).
@@ -45,30 +45,28 @@ else: ms = [x for t in v[1] if isinstance(t, cbor2.CBORTag) and t.tag == 506 for
 print(json.dumps(ms))
 "#;
 
-fn cbor2_walk(f: &Path) -> Option<serde_json::Value> {
+/// cbor2's reading of `f`; a failed run of python3 fails the test (never agreement).
+fn cbor2_walk(f: &Path) -> serde_json::Value {
     let o = Command::new("python3")
         .arg("-c")
         .arg(WALK)
         .arg(f)
         .output()
-        .ok()?;
-    if !o.status.success() {
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        if err.contains("No module named 'cbor2'") {
-            assert!(
-                !in_ci(),
-                "python3 cbor2 missing under CI: scripts/install-test-deps.sh installs it"
-            );
-            eprintln!("SKIP: python3 cbor2 not installed");
-            return None;
-        }
-        panic!("{}: {err}", f.display());
-    }
-    Some(serde_json::from_slice(&o.stdout).unwrap())
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    assert!(
+        o.status.success(),
+        "{}: cbor2 walk failed: {}",
+        f.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 #[test]
 fn veraison_test_cases_decode_like_cbor2() {
+    if !require_python_module("cbor2") {
+        return;
+    }
     let files = testdata_files("corim", ".cbor");
     assert_eq!(files.len(), 24);
     let mut measurements = 0;
@@ -76,7 +74,7 @@ fn veraison_test_cases_decode_like_cbor2() {
         let o = run(&["corim", "show", f.to_str().unwrap(), "--json"]);
         assert_eq!(code(&o), 0, "{}: {}", f.display(), stderr(&o));
         let ours: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let Some(theirs) = cbor2_walk(f) else { return };
+        let theirs = cbor2_walk(f);
         let flat: Vec<serde_json::Value> = ours["comids"]
             .as_array()
             .unwrap()
@@ -162,8 +160,8 @@ fn export_round_trips_verifies_and_refuses_edits() {
             );
         }
         assert!(regs.get("8").is_none());
-        if let Some(theirs) = cbor2_walk(&corim) {
-            assert_eq!(theirs[0]["registers"], *regs);
+        if require_python_module("cbor2") {
+            assert_eq!(cbor2_walk(&corim)[0]["registers"], *regs);
         }
         let verify = |e: &Path| {
             let o = run(&[

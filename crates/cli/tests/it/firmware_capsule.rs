@@ -10,19 +10,11 @@ use std::process::Command;
 use boardproof_formats::uefi::capsule::{self, Body};
 use boardproof_formats::uefi::{self, TopItem};
 
-use crate::util::{code, in_ci, run, stderr};
+use crate::util::{code, require_path, require_python_module, run, stderr};
 
 /// `python3 -m edk2basetools.Capsule.GenerateCapsule ARGS`, or None outside CI when missing.
 fn generate(args: &[&str]) -> Option<String> {
-    let probe = Command::new("python3")
-        .args(["-c", "import edk2basetools.Capsule.GenerateCapsule"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        assert!(
-            !in_ci(),
-            "edk2-basetools is missing under CI: scripts/install-test-deps.sh must install it"
-        );
-        eprintln!("SKIP: python3 module edk2basetools not installed");
+    if !require_python_module("edk2basetools.Capsule.GenerateCapsule") {
         return None;
     }
     let o = Command::new("python3")
@@ -77,12 +69,7 @@ fn text_field<'a>(d: &'a [(String, String)], key: &str) -> &'a str {
 }
 
 fn ovmf() -> Option<PathBuf> {
-    let p = Path::new("/usr/share/OVMF/OVMF_CODE_4M.fd");
-    if p.exists() {
-        return Some(p.to_owned());
-    }
-    assert!(!in_ci(), "{}: .ci/run must install ovmf", p.display());
-    None
+    require_path("/usr/share/OVMF/OVMF_CODE_4M.fd", "Debian package ovmf")
 }
 
 const TYPE_ID: &str = "6d6e6b1a-6f3a-4c2e-9e2c-2d58c8f0a001";

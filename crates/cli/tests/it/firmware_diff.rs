@@ -10,17 +10,15 @@ use serde_json::Value;
 
 use crate::e2e::{keys, manifest_for, verify_json};
 use crate::fixture::Machine;
-use crate::util::{code, in_ci, run, stderr, stdout};
+use crate::util::{code, require_path, run, stderr, stdout};
 
-/// Debian's OVMF image `name`, or None outside CI when the ovmf package is missing.
+/// Debian's OVMF image `name`; when the ovmf package is missing, None outside CI (a skip)
+/// and a failure under it.
 fn ovmf(name: &str) -> Option<PathBuf> {
-    let p = Path::new("/usr/share/OVMF").join(name);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(!in_ci(), "{}: .ci/run must install ovmf", p.display());
-    eprintln!("SKIP: {} missing (apt-get install ovmf)", p.display());
-    None
+    require_path(
+        Path::new("/usr/share/OVMF").join(name),
+        "Debian package ovmf",
+    )
 }
 
 fn diff_json(a: &Path, b: &Path) -> (i32, Value) {
@@ -459,8 +457,10 @@ fn inspect_json_fits_its_schema_types() {
         assert_eq!(t.schema, boardproof_evidence::FIRMWARE_INSPECT_SCHEMA);
         assert!(!t.items.is_empty());
     }
-    let rom = Path::new("/usr/lib/ipxe/qemu/efi-e1000e.rom");
-    if rom.exists() {
+    if let Some(rom) = require_path(
+        "/usr/lib/ipxe/qemu/efi-e1000e.rom",
+        "Debian package ipxe-qemu",
+    ) {
         let o = run(&["firmware", "inspect", "--json", rom.to_str().unwrap()]);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let r: boardproof_evidence::OptionRom = serde_json::from_slice(&o.stdout).unwrap();

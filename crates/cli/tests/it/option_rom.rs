@@ -10,18 +10,16 @@ use serde_json::Value;
 
 use crate::e2e::{keys, manifest_for, verify_json};
 use crate::fixture::Machine;
-use crate::util::{code, in_ci, run, stderr};
+use crate::util::{code, require_path, run, stderr};
+use boardproof_testkit::nonempty;
 
-fn files(dir: &str, prefix: &str) -> Vec<PathBuf> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        assert!(
-            !in_ci(),
-            "{dir}: .ci/run must install ipxe-qemu and seabios"
-        );
-        eprintln!("SKIP: {dir} missing");
-        return Vec::new();
-    };
-    let mut v: Vec<PathBuf> = rd
+/// The files of Debian's folder `dir` whose names start with `prefix`, or None (a skip
+/// outside CI, a failure under it) when the package is not installed. A package that is
+/// installed but holds no such file fails: the sweep would check nothing.
+fn files(dir: &str, prefix: &str) -> Option<Vec<PathBuf>> {
+    let d = require_path(dir, "Debian packages ipxe-qemu and seabios")?;
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&d)
+        .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
             p.file_name()
@@ -29,7 +27,7 @@ fn files(dir: &str, prefix: &str) -> Vec<PathBuf> {
         })
         .collect();
     v.sort();
-    v
+    Some(nonempty(v, &format!("{prefix}* files in {dir}")))
 }
 
 /// The PCI IDs iPXE builds each QEMU ROM for (ipxe's src/config and QEMU's device models).
@@ -57,12 +55,13 @@ fn pe_machine(pe: &[u8]) -> u16 {
 
 #[test]
 fn debians_ipxe_and_vga_roms_parse_into_their_images() {
-    let efi = files("/usr/lib/ipxe/qemu", "efi-");
-    let pxe = files("/usr/lib/ipxe/qemu", "pxe-");
-    let vga = files("/usr/share/seabios", "vgabios-");
-    if efi.is_empty() {
+    let (Some(efi), Some(pxe), Some(vga)) = (
+        files("/usr/lib/ipxe/qemu", "efi-"),
+        files("/usr/lib/ipxe/qemu", "pxe-"),
+        files("/usr/share/seabios", "vgabios-"),
+    ) else {
         return;
-    }
+    };
     for p in &efi {
         let bytes = std::fs::read(p).unwrap();
         let rom = pci_rom::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
@@ -152,18 +151,52 @@ fn debians_ipxe_and_vga_roms_parse_into_their_images() {
     assert!(vga_seen >= 5, "{vga_seen} SeaBIOS VGA ROMs parsed");
 }
 
+/// Every cut of a real ROM that ends inside its images is an error, and every cut after
+/// them parses to the same images; every bit flip either errors or gives images inside the
+/// buffer; each parse takes well under a second.
 #[test]
 fn every_truncation_and_bit_flip_of_a_real_rom_is_handled() {
-    let efi = files("/usr/lib/ipxe/qemu", "efi-e1000e");
-    let Some(p) = efi.first() else { return };
-    let bytes = std::fs::read(p).unwrap();
-    for n in (0..bytes.len()).step_by(509) {
-        let _ = pci_rom::parse(&bytes[..n]);
+    let Some(efi) = files("/usr/lib/ipxe/qemu", "efi-e1000e") else {
+        return;
+    };
+    let bytes = std::fs::read(&efi[0]).unwrap();
+    let whole = pci_rom::parse(&bytes).unwrap();
+    let end = whole
+        .images
+        .iter()
+        .map(|i| i.offset + i.length)
+        .max()
+        .unwrap();
+    let timed = |b: &[u8]| {
+        let t = std::time::Instant::now();
+        let r = pci_rom::parse(b);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(1),
+            "slow parse"
+        );
+        r
+    };
+    let mut errors = 0;
+    for n in (0..bytes.len()).step_by(509).chain([end - 1, end]) {
+        match timed(&bytes[..n]) {
+            Err(_) => {
+                assert!(n < end, "cut at {n} (images end at {end}) refused");
+                errors += 1;
+            }
+            Ok(rom) => {
+                assert!(
+                    n >= end,
+                    "cut at {n}, inside the images (end {end}), parsed"
+                );
+                assert_eq!(rom.images.len(), whole.images.len());
+            }
+        }
     }
+    assert!(errors > 10, "{errors} cuts refused");
     let mut b = bytes.clone();
     for at in (0..b.len()).step_by(97) {
         b[at] ^= 0x10;
-        if let Ok(rom) = pci_rom::parse(&b) {
+        if let Ok(rom) = timed(&b) {
             assert!(rom.images.iter().all(|i| i.offset + i.length <= b.len()));
         }
         b[at] ^= 0x10;
@@ -174,9 +207,10 @@ fn every_truncation_and_bit_flip_of_a_real_rom_is_handled() {
 /// legacy image patched: one option-rom-changed naming the device and the image.
 #[test]
 fn a_patched_option_rom_is_found_by_device_and_image() {
-    let efi = files("/usr/lib/ipxe/qemu", "efi-e1000e");
-    let Some(rom_file) = efi.first() else { return };
-    let rom = std::fs::read(rom_file).unwrap();
+    let Some(efi) = files("/usr/lib/ipxe/qemu", "efi-e1000e") else {
+        return;
+    };
+    let rom = std::fs::read(&efi[0]).unwrap();
     let m = Machine::golden();
     let nic = "sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/rom";
     m.file(nic, &rom);

@@ -1,5 +1,6 @@
 //! The checked-in JSON Schemas match the types. Regenerate with
-//! `BOARDPROOF_UPDATE_SCHEMAS=1 cargo test schema`.
+//! `BOARDPROOF_UPDATE_SCHEMAS=1 cargo test schema`: that run rewrites them and fails (so it
+//! can never stand for a passing check); review the diff and run again without it.
 
 use crate::util::workspace;
 
@@ -14,6 +15,10 @@ fn checked_in_schemas_match_the_types() {
         let path = dir.join(name);
         let text = serde_json::to_string_pretty(&schema).unwrap() + "\n";
         if update {
+            assert!(
+                !boardproof_testkit::in_ci(),
+                "BOARDPROOF_UPDATE_SCHEMAS is set under CI: the schemas would be rewritten, not checked"
+            );
             std::fs::write(&path, &text).unwrap();
             continue;
         }
@@ -29,6 +34,10 @@ fn checked_in_schemas_match_the_types() {
             path.display()
         );
     }
+    assert!(
+        !update,
+        "schemas rewritten from the types: review the diff, then run again without BOARDPROOF_UPDATE_SCHEMAS"
+    );
 }
 
 #[test]

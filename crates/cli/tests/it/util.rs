@@ -31,27 +31,7 @@ pub fn testdata_files(kind: &str, suffix: &str) -> Vec<PathBuf> {
     v
 }
 
-/// True under CI, where a missing reference tool must fail the test instead of skipping it.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// Whether `tool` can run. Under CI a missing tool panics; elsewhere the test prints why it
-/// skips and returns false.
-pub fn require_tool(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {tool}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        if in_ci() {
-            panic!("reference tool {tool} is missing under CI: .ci/run must install it");
-        }
-        eprintln!("SKIP: {tool} not installed (tests/setup.sh installs it)");
-    }
-    found
-}
+pub use boardproof_testkit::{require_path, require_python_module, require_tool};
 
 /// The boardproof binary. Its default store (`manifest create`, `verify --record` log there)
 /// is under the build's temporary folder, never the user's own; tests that care pass --store.
