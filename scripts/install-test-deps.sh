@@ -7,6 +7,7 @@
 #   hyperfine  whole-process timing for docs/performance.md
 #   tpm2-tools tpm2_eventlog, event log reference (tests/it/eventlog_tpm2.rs)
 #   uefitool-cli UEFIExtract, firmware image reference (tests/it/firmware_uefiextract.rs)
+#   cargo-fuzz and the nightly toolchain, for scripts/fuzz-ci.sh (every fuzz target run)
 #   python3-pip, then PyPI's edk2-basetools (EDK2's GenerateCapsule, the capsule reference) and
 #   uefi_firmware: EDK2's EFI/Tiano compressor in C, the reference for
 #              tests/it/firmware_tiano.rs
@@ -39,6 +40,16 @@ fi
 if ! python3 -c "import cbor2" 2>/dev/null; then
   echo "install-test-deps: installing cbor2 (PyPI)" >&2
   python3 -m pip install --quiet --disable-pip-version-check cbor2==5.6.5
+fi
+
+# cargo-fuzz (crates.io) and the nightly toolchain: scripts/fuzz-ci.sh runs every fuzz target.
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "install-test-deps: installing the nightly toolchain (rustup)" >&2
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  echo "install-test-deps: installing cargo-fuzz (crates.io)" >&2
+  cargo install cargo-fuzz --locked --version 0.13.2
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

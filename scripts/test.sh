@@ -26,8 +26,8 @@ if [ -s "$skips" ]; then
     exit 1
   fi
 fi
-# Fuzz targets must keep compiling; running them is `cargo +nightly fuzz run TARGET`
-# (docs/fuzzing.md). A plain build works on the pinned stable toolchain.
+# Fuzz targets keep compiling on the pinned stable toolchain (--locked: the fuzz lock file is
+# current).
 cargo build --manifest-path fuzz/Cargo.toml --locked --bins
 # Benches must keep compiling; their figures are in docs/performance.md.
 cargo bench --workspace --all-features --locked --no-run
@@ -36,3 +36,6 @@ cargo bench --workspace --all-features --locked --no-run
 # run goes to target/lab/ (docs/detection-coverage.md is written by a deliberate run).
 cargo build --release --locked
 target/release/boardproof lab matrix --doc target/lab/detection-coverage.md --keep target/lab/boots
+# Every fuzz target replays its seeds and regression inputs, then fuzzes FUZZ_SECONDS (20)
+# each; a crash fails (docs/fuzzing.md). After the matrix: its kept boots and kernel are seeds.
+scripts/fuzz-ci.sh
