@@ -224,7 +224,9 @@ fn kernel_package() -> Result<String, Error> {
         })
 }
 
-fn kernel(cache: &Path, progress: &dyn Progress) -> Result<Kernel, Error> {
+/// The guest kernel package, downloaded (`apt-get download`) and unpacked into `cache` on
+/// first use. Tests read its signed modules as real-world input.
+pub fn kernel(cache: &Path, progress: &dyn Progress) -> Result<Kernel, Error> {
     let package = kernel_package()?;
     if package.contains('/') || package.starts_with('.') {
         return Err(Error::Invalid(format!(
