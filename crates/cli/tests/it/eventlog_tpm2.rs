@@ -19,12 +19,23 @@ struct RefEvent {
     digests: BTreeMap<String, String>,
 }
 
+/// What an event's data says, beyond its digests: the size, and the fields tpm2_eventlog
+/// decodes (`BlobBase`, `UnicodeName`, `ImageLengthInMemory`…); boardproof's side gives its
+/// data size and description.
+#[derive(Debug, Default, Clone)]
+struct EventData {
+    size: Option<u64>,
+    fields: BTreeMap<String, String>,
+    description: String,
+}
+
 /// Bank name → PCR index → hex value.
 type Pcrs = BTreeMap<String, BTreeMap<u32, String>>;
 
 #[derive(Debug, Default)]
 struct RefLog {
     events: Vec<RefEvent>,
+    data: Vec<EventData>,
     pcrs: Pcrs,
 }
 
@@ -63,6 +74,18 @@ fn tpm2_eventlog(file: &Path) -> (i32, RefLog) {
                 pcr: p.parse().unwrap(),
                 ..RefEvent::default()
             });
+            log.data.push(EventData::default());
+        } else if let Some(n) = line.strip_prefix("  EventSize: ") {
+            log.data.last_mut().unwrap().size = Some(n.trim().parse().unwrap());
+        } else if let Some((k, v)) = line
+            .strip_prefix("    ")
+            .filter(|l| !l.starts_with(' ') && !l.starts_with("Digest"))
+            .and_then(|l| l.split_once(": "))
+        {
+            if let Some(d) = log.data.last_mut() {
+                d.fields
+                    .insert(k.to_owned(), v.trim_matches(['"', '\'']).to_owned());
+            }
         } else if let Some(t) = line.strip_prefix("  EventType: ") {
             log.events.last_mut().unwrap().event_type = t.to_owned();
         } else if let Some(d) = line.strip_prefix("  Digest: ") {
@@ -84,6 +107,70 @@ fn tpm2_eventlog(file: &Path) -> (i32, RefLog) {
         }
     }
     (out.status.code().unwrap_or(-1), log)
+}
+
+/// boardproof's data size and description of every event of `file`.
+fn our_data(file: &Path) -> Vec<EventData> {
+    let shown = run(&["eventlog", "show", file.to_str().unwrap(), "--json"]);
+    let v: Value = serde_json::from_str(&stdout(&shown)).unwrap();
+    v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| EventData {
+            size: e["data_size"].as_u64(),
+            fields: BTreeMap::new(),
+            description: e["description"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// Compares what tpm2_eventlog decodes of an event's data with boardproof's description of
+/// it; returns how many fields were compared. Types tpm2_eventlog prints only as hex are
+/// compared by size alone.
+fn compare_data(
+    name: &str,
+    i: usize,
+    event_type: &str,
+    ours: &EventData,
+    theirs: &EventData,
+) -> usize {
+    let what = format!("{name}: event {i} {event_type}");
+    assert_eq!(ours.size, theirs.size, "{what}: data size");
+    let f = |k: &str| theirs.fields.get(k).map(String::as_str);
+    let d = &ours.description;
+    let mut n = 1;
+    let mut has = |text: String| {
+        assert!(
+            d.contains(&text),
+            "{what}: tpm2_eventlog decodes {text:?}, boardproof says {d:?}"
+        );
+        n += 1;
+    };
+    match event_type {
+        "EV_EFI_PLATFORM_FIRMWARE_BLOB" => {
+            if let (Some(b), Some(l)) = (f("BlobBase"), f("BlobLength")) {
+                has(format!("firmware blob at {b}, {l} bytes"));
+            }
+        }
+        t if t.starts_with("EV_EFI_VARIABLE") => {
+            if let (Some(g), Some(u)) = (f("VariableName"), f("UnicodeName")) {
+                has(format!("variable {u} ({})", g.to_uppercase()));
+            }
+            if let Some(len) = f("VariableDataLength") {
+                has(format!("), {len} bytes"));
+            }
+        }
+        "EV_EFI_BOOT_SERVICES_APPLICATION"
+        | "EV_EFI_BOOT_SERVICES_DRIVER"
+        | "EV_EFI_RUNTIME_SERVICES_DRIVER" => {
+            if let (Some(at), Some(len)) = (f("ImageLocationInMemory"), f("ImageLengthInMemory")) {
+                has(format!(" at {at}, {len} bytes"));
+            }
+        }
+        _ => {}
+    }
+    n
 }
 
 fn ours(file: &Path) -> Option<(Vec<RefEvent>, Pcrs)> {
@@ -142,6 +229,9 @@ fn ours(file: &Path) -> Option<(Vec<RefEvent>, Pcrs)> {
         .collect();
     Some((events, pcrs))
 }
+
+/// Event data fields compared with tpm2_eventlog over the run (sizes and decoded fields).
+static DATA_FIELDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Logs tpm2_eventlog cannot read, with what boardproof must do and why it is right.
 fn disagreement(name: &str) -> Option<(&'static str, bool)> {
@@ -206,6 +296,13 @@ fn compare(file: &Path) -> usize {
         }
         assert_eq!(a, b, "{name}: event {i}");
     }
+    let data = our_data(file);
+    assert_eq!(data.len(), reference.data.len(), "{name}");
+    let mut fields = 0;
+    for (i, (a, b)) in data.iter().zip(&reference.data).enumerate() {
+        fields += compare_data(&name, i, &events[i].event_type, a, b);
+    }
+    DATA_FIELDS.fetch_add(fields, std::sync::atomic::Ordering::Relaxed);
     // tpm2_eventlog prints the PCRs some event extended, like boardproof. It differs on PCR 0
     // of logs with EV_NO_ACTION events after the header: those are informational and "SHALL
     // NOT be extended" (PFP 10.4.5), and a StartupLocality event sets PCR 0's initial value
@@ -285,6 +382,9 @@ fn every_shared_log_agrees_with_tpm2_eventlog() {
         total += compare(f);
     }
     assert!(total > 1000, "compared {total} events");
+    let fields = DATA_FIELDS.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(fields > total, "compared {fields} event data fields");
+    eprintln!("{total} events, {fields} event data fields equal tpm2_eventlog's");
 }
 
 #[test]

@@ -308,6 +308,12 @@ fn openssl_verifies(cert: &Path, ca: &Path, alg: &str) -> Option<bool> {
         .arg(ca)
         .output()
         .unwrap();
+    assert!(
+        o.status.success(),
+        "openssl x509 -pubkey {}: {}",
+        ca.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
     std::fs::write(&pubkey, o.stdout).unwrap();
     let digest = match alg {
         "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "-sha1",
@@ -324,7 +330,21 @@ fn openssl_verifies(cert: &Path, ca: &Path, alg: &str) -> Option<bool> {
         .arg(&tbs)
         .output()
         .unwrap();
-    Some(o.status.success())
+    // The verdict only from a run that gave one: "Verified OK" (exit 0) or "Verification
+    // failure" (exit 1). Anything else (a key OpenSSL could not load, a malformed signature it
+    // could not even check) is a failed reference run, which fails the test.
+    let out = String::from_utf8_lossy(&o.stdout);
+    if o.status.success() && out.contains("Verified OK") {
+        return Some(true);
+    }
+    assert!(
+        o.status.code() == Some(1) && out.contains("Verification failure"),
+        "openssl dgst -verify of {} with {} gave no verdict: {out}{}",
+        cert.display(),
+        ca.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    Some(false)
 }
 
 /// Every certificate against every CA in the test data: boardproof's signature verdict equals
