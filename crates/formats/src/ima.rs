@@ -188,13 +188,15 @@ fn hex_bytes(s: &str) -> Option<Vec<u8>> {
 /// for ima-ng it is everything after the digest; for ima-sig a last word that is even-length
 /// hex beginning with `03` (an IMA signature's header, `EVM_IMA_XATTR_DIGSIG`) is taken as the
 /// signature — a name ending in such a word cannot be told apart, which is why boardproof
-/// collects the binary list. Errors give the line's byte offset.
+/// collects the binary list. A list that does not end with a newline was cut inside its last
+/// line and is refused. Errors give the line's byte offset.
 pub fn parse_ascii(text: &str) -> Result<Vec<AsciiEntry>, ParseError> {
     let mut out = Vec::new();
     let mut offset = 0usize;
     for line in text.split_inclusive('\n') {
         let at = offset;
         offset = offset.saturating_add(line.len());
+        let terminated = line.ends_with('\n');
         let line = line.trim_end_matches(['\n', '\r']);
         if line.is_empty() {
             continue;
@@ -254,6 +256,17 @@ pub fn parse_ascii(text: &str) -> Result<Vec<AsciiEntry>, ParseError> {
                     }
                 }
             }
+        }
+        // The kernel ends every line with a newline: a last line without one was cut short,
+        // and its name (or signature) may be cut with it.
+        if !terminated {
+            return Err(bad(
+                "line end",
+                "the list ends inside this line (cut short)",
+            ));
+        }
+        if name.is_empty() {
+            return Err(bad("file name", "empty"));
         }
         out.push(AsciiEntry {
             offset: at,

@@ -109,14 +109,25 @@ fn hostile_sizes_are_refused_before_allocation() {
     m.extend_from_slice(&1u32.to_le_bytes());
     m.extend_from_slice(&0x0012u16.to_le_bytes());
     assert_eq!(eventlog::parse(&m).unwrap_err().field, "digest algorithm");
-    // PCR 24 cannot be replayed.
+    // PCR 24 cannot be replayed: an event on it with a digest of every declared algorithm
+    // (so nothing else is wrong with it) is refused for its PCR index, at its offset.
     let mut m = golden[..second].to_vec();
     m.extend_from_slice(&24u32.to_le_bytes());
     m.extend_from_slice(&1u32.to_le_bytes());
-    m.extend_from_slice(&0u32.to_le_bytes());
+    let algs = log.algorithms();
+    m.extend_from_slice(&u32::try_from(algs.len()).unwrap().to_le_bytes());
+    for a in algs {
+        m.extend_from_slice(&a.id.to_le_bytes());
+        m.extend(std::iter::repeat_n(0xab, usize::from(a.size)));
+    }
     m.extend_from_slice(&0u32.to_le_bytes());
     let parsed = eventlog::parse(&m).unwrap();
-    // It carries no digests, so the banks report that first; a PCR index is checked per event.
-    let banks = eventlog::replay(&parsed);
-    assert!(banks.is_err() || banks.unwrap().iter().all(|b| b.error.is_some()));
+    assert_eq!(parsed.events.len(), 2);
+    let err = eventlog::replay(&parsed).unwrap_err();
+    assert_eq!(err.field, "pcr index");
+    assert_eq!(err.offset, second);
+    // The same event on PCR 23 replays.
+    m[second..second + 4].copy_from_slice(&23u32.to_le_bytes());
+    let banks = eventlog::replay(&eventlog::parse(&m).unwrap()).unwrap();
+    assert!(banks.iter().all(|b| b.error.is_none()));
 }

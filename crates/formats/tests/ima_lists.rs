@@ -76,12 +76,38 @@ fn every_ascii_list_parses() {
 
 #[test]
 fn damaged_lists_are_errors_with_offsets() {
+    // A list cut anywhere is an error naming an offset inside the cut, or exactly the entries
+    // before the cut (a cut at a line end): never an entry that is not in the whole list.
     let text = std::fs::read_to_string(shared("rustkeylime-ascii_runtime_measurements")).unwrap();
-    for cut in (0..text.len()).step_by(97) {
-        if text.is_char_boundary(cut) {
-            let _ = ima::parse_ascii(&text[..cut]);
+    let whole = ima::parse_ascii(&text).unwrap();
+    let (mut refused, mut prefixes) = (0, 0);
+    // Every cut in the first 4 KiB (every field of several lines), then every 7th byte.
+    for cut in (0..text.len()).filter(|c| *c < 4096 || c % 7 == 0) {
+        if !text.is_char_boundary(cut) {
+            continue;
+        }
+        match ima::parse_ascii(&text[..cut]) {
+            Ok(got) => {
+                assert_eq!(got[..], whole[..got.len()], "cut at {cut}");
+                let ends_line = cut == 0 || text.as_bytes()[cut - 1] == b'\n';
+                let whole_lines = text[..cut].lines().filter(|l| !l.trim().is_empty()).count();
+                assert!(
+                    ends_line || got.len() == whole_lines,
+                    "cut at {cut} inside a line parsed as {} entries",
+                    got.len()
+                );
+                prefixes += 1;
+            }
+            Err(e) => {
+                assert!(e.offset <= cut, "cut at {cut}: error at {}", e.offset);
+                refused += 1;
+            }
         }
     }
+    assert!(
+        refused > 100 && prefixes > 10,
+        "{refused} refused, {prefixes} prefixes"
+    );
     let bad = "10 zz ima-ng sha1:00 /x\n";
     let err = ima::parse_ascii(&format!(
         "10 {} ima-ng sha1:{} /ok\n{bad}",
@@ -120,8 +146,18 @@ fn damaged_lists_are_errors_with_offsets() {
         (sig[2].name.as_str(), sig[2].extra.as_deref()),
         ("/d", None)
     );
+    // The binary list: every cut is an error inside the cut or a prefix of the entries.
     let bin = std::fs::read(shared("embrave-binary_runtime_measurements")).unwrap();
-    for cut in (0..bin.len()).step_by(61) {
-        let _ = ima::parse(&bin[..cut]);
+    let whole = ima::parse(&bin).unwrap();
+    let mut refused = 0;
+    for cut in (0..bin.len()).filter(|c| *c < 4096 || c % 7 == 0) {
+        match ima::parse(&bin[..cut]) {
+            Ok(got) => assert_eq!(got[..], whole[..got.len()], "cut at {cut}"),
+            Err(e) => {
+                assert!(e.offset <= cut, "cut at {cut}: error at {}", e.offset);
+                refused += 1;
+            }
+        }
     }
+    assert!(refused > 4096, "{refused} cuts refused");
 }

@@ -88,6 +88,27 @@ fn encode(structs: &[Gen]) -> Vec<u8> {
     out
 }
 
+/// A valid 24-byte SMBIOS 3.0 entry point with its table at offset 32.
+fn entry_point_v3(max_size: u32) -> Vec<u8> {
+    let mut ep = b"_SM3_".to_vec();
+    ep.push(0); // checksum, set below
+    ep.extend_from_slice(&[0x18, 3, 3, 0, 1, 0]);
+    ep.extend_from_slice(&max_size.to_le_bytes());
+    ep.extend_from_slice(&32u64.to_le_bytes());
+    let sum = ep.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+    ep[5] = 0u8.wrapping_sub(sum);
+    ep
+}
+
+#[test]
+fn the_generated_entry_point_opens() {
+    let mut file = entry_point_v3(6);
+    file.resize(32, 0);
+    file.extend_from_slice(&[127, 4, 0xFF, 0xFE, 0, 0]);
+    let (_, t) = smbios::from_dump(&file).unwrap();
+    assert_eq!(walk(&t, file.len()), [(127, 0xFEFF)]);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -107,6 +128,24 @@ proptest! {
         let mut file = head;
         file.extend(rest);
         if let Ok((_, t)) = smbios::from_dump(&file) {
+            walk(&t, file.len());
+        }
+    }
+
+    /// Random table bytes behind a valid SMBIOS 3.0 entry point (checksum right, table at
+    /// offset 32, any maximum size): the dump always opens, so the walk runs on every case
+    /// (random entry points almost never pass the checksum, so the test above rarely walks).
+    #[test]
+    fn arbitrary_tables_behind_a_valid_entry_point_never_panic(
+        table in proptest::collection::vec(any::<u8>(), 0..2048),
+        max_size in 0u32..4096,
+        structures in proptest::collection::vec(structure(), 0..6),
+    ) {
+        for body in [table.clone(), [encode(&structures), table].concat()] {
+            let mut file = entry_point_v3(max_size);
+            file.resize(32, 0);
+            file.extend_from_slice(&body);
+            let (_, t) = smbios::from_dump(&file).unwrap();
             walk(&t, file.len());
         }
     }

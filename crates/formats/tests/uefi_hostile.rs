@@ -35,8 +35,21 @@ fn images() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Parses and walks everything, as `firmware inspect` does.
+/// Parses and walks everything, as `firmware inspect` does, within a bounded time (a hang on
+/// hostile input fails here, not only in the fuzzer).
 fn exercise(bytes: &[u8]) -> usize {
+    let t = std::time::Instant::now();
+    let n = walk(bytes);
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(10),
+        "{} bytes took {:?}",
+        bytes.len(),
+        t.elapsed()
+    );
+    n
+}
+
+fn walk(bytes: &[u8]) -> usize {
     match uefi::parse_image(bytes) {
         Ok(img) => img
             .items

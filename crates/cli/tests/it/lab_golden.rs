@@ -229,8 +229,52 @@ fn smbios_carries_the_strings_the_lab_set() {
     assert_eq!(v["memory_devices"][0]["part_number"], "M393A2K43BB1-CTD");
 }
 
+/// The fixture against what the lab builds today (its golden machine definition, read from
+/// the lab crate) and through today's evidence model: a fixture left stale by a change to
+/// the lab or to the model fails here.
 #[test]
 fn golden_evidence_holds_what_the_lab_built() {
+    let bytes = std::fs::read(golden().join("evidence.json")).unwrap();
+    let typed = boardproof_evidence::Evidence::from_json(&bytes).unwrap_or_else(|e| {
+        panic!("the fixture no longer reads as evidence: {e} (refresh it: testdata/lab/README.md)")
+    });
+    let m = boardproof_lab::machine::Machine::golden(
+        Path::new("code.fd"),
+        Path::new("d"),
+        Path::new("b"),
+    );
+    let nic = typed
+        .inventory
+        .components
+        .iter()
+        .find(|c| c.class == boardproof_evidence::ComponentClass::Nic)
+        .expect("a NIC");
+    assert_eq!(nic.identity.get("permanent_mac"), Some(&m.mac));
+    for d in &m.disks {
+        assert!(
+            typed.inventory.components.iter().any(|c| {
+                c.class == boardproof_evidence::ComponentClass::Block
+                    && c.identity.get("serial") == Some(&d.serial)
+            }),
+            "disk serial {} of the lab's golden machine is not in the fixture",
+            d.serial
+        );
+    }
+    // Every -smbios string the lab sets is in the fixture's decoded SMBIOS.
+    let sm = serde_json::to_string(&typed.inventory.smbios).unwrap();
+    for arg in boardproof_lab::machine::golden_smbios() {
+        for kv in arg.split(',').skip(1) {
+            let (k, v) = kv.split_once('=').unwrap();
+            if ["date", "release", "uuid", "loc_pfx", "speed"].contains(&k) {
+                continue;
+            }
+            assert!(sm.contains(v), "{arg}: {k}={v} not in the fixture's SMBIOS");
+        }
+    }
+    // And the fixture verifies against itself with today's verifier: no finding.
+    let reference = boardproof_lab::matrix::golden_reference(&typed, None).unwrap();
+    let outcome = boardproof_verify::verify_with(&reference, &typed, None);
+    assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
     let ev = evidence();
     for s in ev["sources"].as_array().unwrap() {
         assert_eq!(s["status"], "ok", "source {s}");
