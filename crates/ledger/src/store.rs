@@ -16,8 +16,19 @@ pub const DB_FILE: &str = "store.sqlite";
 
 /// Environment variable naming a failpoint, for the crash-safety tests only: with
 /// `store-before-commit`, a write pauses inside its transaction (after every row is written,
-/// before COMMIT) so a test can kill the process there.
+/// before COMMIT); with `output-written`, a command pauses after writing its output file and
+/// before recording it (manifest create, verify --verdict-out). A test kills the process
+/// there.
 pub const FAILPOINT_ENV: &str = "BOARDPROOF_TEST_FAILPOINT";
+
+/// Pauses at failpoint `name` when the crash-safety tests ask for it (see [`FAILPOINT_ENV`]):
+/// says so on stderr and sleeps, so that the test can kill the process at exactly that point.
+pub fn failpoint(name: &str) {
+    if std::env::var(FAILPOINT_ENV).as_deref() == Ok(name) {
+        eprintln!("failpoint {name} reached");
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS scans(
@@ -388,7 +399,7 @@ impl Store {
         let leaves: Vec<Vec<u8>> = entries.iter().map(|e| e.to_leaf()).collect();
         let (index, checkpoint) = crate::tlog::append_in(&tx, &key, &leaves, &now_utc())?;
         rows(&tx, index).map_err(db)?;
-        failpoint();
+        failpoint("store-before-commit");
         tx.commit().map_err(db)?;
         Ok(Logged {
             index,
@@ -580,7 +591,7 @@ impl Store {
             .map_err(db)?;
             baseline_id = Some(id);
         }
-        failpoint();
+        failpoint("store-before-commit");
         tx.commit().map_err(db)?;
         Ok((scan_id, baseline_id))
     }
@@ -620,14 +631,6 @@ fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + Copy + '_ {
     move |source| Error::Store {
         path: path.to_owned(),
         source,
-    }
-}
-
-/// Pauses inside a write's transaction when the crash-safety tests ask for it.
-fn failpoint() {
-    if std::env::var(FAILPOINT_ENV).as_deref() == Ok("store-before-commit") {
-        eprintln!("failpoint store-before-commit reached");
-        std::thread::sleep(std::time::Duration::from_secs(120));
     }
 }
 

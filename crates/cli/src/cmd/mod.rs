@@ -37,5 +37,6 @@ pub fn read_evidence(path: &Path) -> anyhow::Result<Evidence> {
 /// Writes a file atomically (beside it, then renamed over), so a crash never leaves half of it.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()> {
     boardproof_ledger::keys::write_new(path, bytes, 0o644, force)?;
+    boardproof_ledger::store::failpoint("output-written");
     Ok(())
 }

@@ -7,6 +7,7 @@ mod attest_swtpm;
 mod buses;
 mod chain;
 mod corim;
+mod crash;
 mod e2e;
 mod eventlog_tpm2;
 mod firmware_capsule;

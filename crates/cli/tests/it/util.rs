@@ -70,30 +70,64 @@ pub fn stderr(o: &Output) -> String {
 /// Runs boardproof with `args` and the store's `store-before-commit` failpoint, waits until
 /// the write is paused inside its transaction, kills it there and asserts it did not succeed.
 pub fn kill_at_store_failpoint(args: &[&str]) {
+    kill_at_failpoint(args, "store-before-commit");
+}
+
+/// Runs boardproof with `args` and failpoint `name` (boardproof_ledger::store::FAILPOINT_ENV),
+/// waits until the process says it is paused there, kills it (SIGKILL) and asserts it did not
+/// succeed. A watchdog bounds the wait: a child that hangs before the failpoint, or ends
+/// without reaching it, fails the test within 60 s instead of hanging it.
+pub fn kill_at_failpoint(args: &[&str], name: &str) {
     use std::io::Read;
+    use std::sync::mpsc;
     use std::time::{Duration, Instant};
     let mut child = bp()
         .args(args)
-        .env(
-            boardproof_ledger::store::FAILPOINT_ENV,
-            "store-before-commit",
-        )
+        .env(boardproof_ledger::store::FAILPOINT_ENV, name)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut err = child.stderr.take().unwrap();
-    let start = Instant::now();
+    // The reader thread blocks on the pipe; the test waits on the channel with a deadline.
+    let (tx, rx) = mpsc::channel::<Option<String>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        loop {
+            match err.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(None);
+                    return;
+                }
+                Ok(n) => {
+                    if tx
+                        .send(Some(String::from_utf8_lossy(&buf[..n]).into_owned()))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    let marker = format!("failpoint {name} reached");
+    let deadline = Instant::now() + Duration::from_secs(60);
     let mut seen = String::new();
-    let mut buf = [0u8; 256];
-    while !seen.contains("failpoint store-before-commit reached") {
-        let n = err.read(&mut buf).unwrap();
-        assert!(n > 0, "child ended before the failpoint: {seen}");
-        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "failpoint never reached"
-        );
+    while !seen.contains(&marker) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(Some(text)) => seen.push_str(&text),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("child ended before failpoint {name}: {seen}");
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("failpoint {name} not reached within 60 s: {seen}");
+            }
+        }
     }
     child.kill().unwrap();
     assert!(!child.wait().unwrap().success());
