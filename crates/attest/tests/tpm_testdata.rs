@@ -84,6 +84,20 @@ fn openssl(args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// `openssl x509 -in INPUT -inform FORM -noout ARGS`.
+fn x509(input: &Path, inform: &str, args: &[&str]) -> String {
+    let mut all = vec![
+        "x509",
+        "-in",
+        input.to_str().unwrap(),
+        "-inform",
+        inform,
+        "-noout",
+    ];
+    all.extend_from_slice(args);
+    openssl(&all)
+}
+
 fn ours(p: &Path) -> Certificate {
     let bytes = std::fs::read(p).unwrap();
     if pem(p) {
@@ -183,23 +197,21 @@ fn certificates_read_as_openssl_reads_them() {
         let c = ours(p);
         let input = openssl_input(p, dir.path());
         let inform = if pem(p) { "PEM" } else { "DER" };
-        let text = openssl(&[
-            "x509",
-            "-in",
-            input.to_str().unwrap(),
-            "-inform",
+        let text = x509(
+            &input,
             inform,
-            "-noout",
-            "-nameopt",
-            "RFC2253",
-            "-dateopt",
-            "iso_8601",
-            "-subject",
-            "-issuer",
-            "-serial",
-            "-startdate",
-            "-enddate",
-        ]);
+            &[
+                "-nameopt",
+                "RFC2253",
+                "-dateopt",
+                "iso_8601",
+                "-subject",
+                "-issuer",
+                "-serial",
+                "-startdate",
+                "-enddate",
+            ],
+        );
         let tbs = &c.tbs_certificate;
         let what = p.display();
         assert_eq!(
@@ -247,15 +259,7 @@ fn certificates_read_as_openssl_reads_them() {
             oaep += 1;
             continue;
         }
-        let key_pem = openssl(&[
-            "x509",
-            "-in",
-            input.to_str().unwrap(),
-            "-inform",
-            inform,
-            "-noout",
-            "-pubkey",
-        ]);
+        let key_pem = x509(&input, inform, &["-pubkey"]);
         let key_file = dir.path().join("key.pem");
         std::fs::write(&key_file, key_pem).unwrap();
         let key_der = dir.path().join("key.der");
@@ -340,46 +344,14 @@ fn tbs_slice(der: &[u8]) -> &[u8] {
 /// signature alone, without chain rules): true for "Verified OK", false for "Verification
 /// failure"; any other outcome fails the test.
 fn openssl_signature_verdict(alg: &str, tbs: &[u8], sig: &[u8], issuer: &Path, dir: &Path) -> bool {
-    let digest = match alg {
-        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "-sha1",
-        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => "-sha256",
-        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => "-sha384",
-        "1.2.840.113549.1.1.13" => "-sha512",
-        other => panic!("no digest for {other}"),
-    };
+    let digest = boardproof_testkit::openssl_digest_option(alg)
+        .unwrap_or_else(|| panic!("no digest for {alg}"));
     let (t, s, k) = (dir.join("tbs"), dir.join("sig"), dir.join("issuer.pem"));
     std::fs::write(&t, tbs).unwrap();
     std::fs::write(&s, sig).unwrap();
     let inform = if pem(issuer) { "PEM" } else { "DER" };
-    let key = openssl(&[
-        "x509",
-        "-in",
-        issuer.to_str().unwrap(),
-        "-inform",
-        inform,
-        "-noout",
-        "-pubkey",
-    ]);
-    std::fs::write(&k, key).unwrap();
-    let o = Command::new("openssl")
-        .args(["dgst", digest, "-verify"])
-        .arg(&k)
-        .arg("-signature")
-        .arg(&s)
-        .arg(&t)
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&o.stdout);
-    if o.status.success() && out.contains("Verified OK") {
-        return true;
-    }
-    assert!(
-        out.contains("Verification failure"),
-        "openssl dgst -verify with {} gave no verdict: {out}{}",
-        issuer.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    false
+    std::fs::write(&k, x509(issuer, inform, &["-pubkey"])).unwrap();
+    boardproof_testkit::openssl_signature_verdict(digest, &k, &s, &t)
 }
 
 #[test]

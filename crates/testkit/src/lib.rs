@@ -97,6 +97,52 @@ pub fn nonempty<T>(items: Vec<T>, what: &str) -> Vec<T> {
     items
 }
 
+/// The `openssl dgst` option for an X.509 signature algorithm (dotted OID): RSA PKCS#1 v1.5
+/// with SHA-1/256/384/512 and ECDSA with SHA-256/384; None for another.
+pub fn openssl_digest_option(alg: &str) -> Option<&'static str> {
+    Some(match alg {
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "-sha1",
+        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => "-sha256",
+        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => "-sha384",
+        "1.2.840.113549.1.1.13" => "-sha512",
+        _ => return None,
+    })
+}
+
+/// OpenSSL's verdict on `signature` over `data` by the PEM public key in `pubkey`
+/// (`openssl dgst DIGEST -verify`, the signature alone): true for "Verified OK", false for
+/// "Verification failure" (exit 1).
+///
+/// # Panics
+/// On any other outcome (a key OpenSSL could not load, a signature it could not even
+/// check): a failed reference run is a failed test, never agreement.
+pub fn openssl_signature_verdict(
+    digest: &str,
+    pubkey: &Path,
+    signature: &Path,
+    data: &Path,
+) -> bool {
+    let o = Command::new("openssl")
+        .args(["dgst", digest, "-verify"])
+        .arg(pubkey)
+        .arg("-signature")
+        .arg(signature)
+        .arg(data)
+        .output()
+        .unwrap_or_else(|e| panic!("openssl: {e}"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    if o.status.success() && out.contains("Verified OK") {
+        return true;
+    }
+    assert!(
+        o.status.code() == Some(1) && out.contains("Verification failure"),
+        "openssl dgst -verify with {} gave no verdict: {out}{}",
+        pubkey.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -315,36 +315,10 @@ fn openssl_verifies(cert: &Path, ca: &Path, alg: &str) -> Option<bool> {
         String::from_utf8_lossy(&o.stderr)
     );
     std::fs::write(&pubkey, o.stdout).unwrap();
-    let digest = match alg {
-        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => "-sha1",
-        "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => "-sha256",
-        "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => "-sha384",
-        "1.2.840.113549.1.1.13" => "-sha512",
-        _ => return None,
-    };
-    let o = Command::new("openssl")
-        .args(["dgst", digest, "-verify"])
-        .arg(&pubkey)
-        .arg("-signature")
-        .arg(&sig)
-        .arg(&tbs)
-        .output()
-        .unwrap();
-    // The verdict only from a run that gave one: "Verified OK" (exit 0) or "Verification
-    // failure" (exit 1). Anything else (a key OpenSSL could not load, a malformed signature it
-    // could not even check) is a failed reference run, which fails the test.
-    let out = String::from_utf8_lossy(&o.stdout);
-    if o.status.success() && out.contains("Verified OK") {
-        return Some(true);
-    }
-    assert!(
-        o.status.code() == Some(1) && out.contains("Verification failure"),
-        "openssl dgst -verify of {} with {} gave no verdict: {out}{}",
-        cert.display(),
-        ca.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    Some(false)
+    let digest = boardproof_testkit::openssl_digest_option(alg)?;
+    Some(boardproof_testkit::openssl_signature_verdict(
+        digest, &pubkey, &sig, &tbs,
+    ))
 }
 
 /// Every certificate against every CA in the test data: boardproof's signature verdict equals
