@@ -81,6 +81,25 @@ fn uefiextract(image: &Path) -> (i32, Vec<Row>) {
     (out.status.code().unwrap_or(-1), rows)
 }
 
+/// The name GUIDs of every file (module) UEFIExtract finds in `image`, nested volumes
+/// included, pad files left out: the reference module set of other tests.
+pub(crate) fn uefiextract_file_guids(image: &Path) -> std::collections::BTreeSet<String> {
+    let (rc, rows) = uefiextract(image);
+    assert_eq!(rc, 0, "UEFIExtract failed on {}", image.display());
+    let set: std::collections::BTreeSet<String> = rows
+        .into_iter()
+        .filter(|r| r.kind == "File")
+        .filter_map(|r| r.guid)
+        .map(|g| g.to_uppercase())
+        .collect();
+    assert!(
+        !set.is_empty(),
+        "UEFIExtract found no file in {}",
+        image.display()
+    );
+    set
+}
+
 fn ours(nodes: &[Value], depth: usize, out: &mut Vec<Row>) {
     for n in nodes {
         let kind = match n["kind"].as_str().unwrap() {
