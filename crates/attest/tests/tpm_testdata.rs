@@ -409,7 +409,12 @@ fn ek_of(cert: &Path, dir: &Path) -> Public {
     let input = openssl_input(cert, dir);
     let inform = if pem(cert) { "PEM" } else { "DER" };
     let (modulus, _) = openssl_rsa(&input, inform).expect("an RSA EK");
-    let modulus = hex::decode(modulus).unwrap();
+    rsa_ek(hex::decode(modulus).unwrap())
+}
+
+/// An RSA EK public area with `modulus` (exponent 65537); only the key takes part in
+/// `ekcert::verify`.
+fn rsa_ek(modulus: Vec<u8>) -> Public {
     Public {
         bytes: Vec::new(),
         key_type: 0x0001,
@@ -519,22 +524,7 @@ fn every_cut_and_flip_of_every_certificate_is_an_error_or_a_certificate() {
 }
 
 fn ek_of_dummy() -> Public {
-    Public {
-        bytes: Vec::new(),
-        key_type: 0x0001,
-        name_alg: 0x000b,
-        attributes: 0,
-        auth_policy: Vec::new(),
-        symmetric: 0x0010,
-        symmetric_bits: 0,
-        scheme: 0x0010,
-        scheme_hash: 0x0010,
-        key: PublicKey::Rsa {
-            bits: 2048,
-            exponent: 0,
-            modulus: vec![0xc5; 256],
-        },
-    }
+    rsa_ek(vec![0xc5; 256])
 }
 
 /// `key: value` lines of tpm2_print's YAML, nested keys joined by dots.
