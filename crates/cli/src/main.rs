@@ -1041,7 +1041,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     match run(cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Findings) => ExitCode::from(1),
@@ -1053,8 +1056,68 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::from(2);
             }
-            eprintln!("boardproof: error: {e:#}");
+            eprintln!("boardproof: error: {}", one_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// `--help` and `--version` print as clap renders them (exit 0); any other flag error is one
+/// line on stderr and exit 2, like every other error.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("boardproof: usage: {}", usage_line(e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The first line of clap's message, without its `error: ` prefix, with a pointer to help.
+fn usage_line(e: &clap::Error) -> String {
+    use clap::error::ErrorKind;
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a command is missing (try `boardproof --help`)".to_owned();
+    }
+    let text = e.render().to_string();
+    // The first paragraph: the message and what it lists (missing arguments, valid values).
+    let first = text
+        .trim_start()
+        .split("\n\n")
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = first.strip_prefix("error: ").unwrap_or(&first);
+    let first = if first.is_empty() {
+        "bad arguments"
+    } else {
+        first
+    };
+    format!("{first} (try `--help`)")
+}
+
+/// An error and its causes on one line, each cause once: a cause whose text its wrapper
+/// already shows (`{path}: {source}`) is not repeated, and line breaks inside a message
+/// become spaces.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() || out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

@@ -16,11 +16,11 @@ use boardproof_evidence::{Evidence, FirmwareImage, FirmwareItem, SourceReport, S
 use boardproof_formats::uefi::{self, capsule, Content, File, Inner, Section, TopItem, Volume};
 use sha2::{Digest, Sha256};
 
-use crate::{read_capped, Error};
+use crate::Error;
 
 /// Reads the image (or UEFI capsule) at `path` and lists its items under `label`.
 pub fn read(label: &str, path: &Path) -> Result<FirmwareImage, Error> {
-    let bytes = read_capped(path)?;
+    let bytes = boardproof_input::read(path, boardproof_input::Kind::Firmware)?;
     let parse_error = |source| Error::Parse {
         path: path.to_owned(),
         source,

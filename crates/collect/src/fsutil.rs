@@ -1,7 +1,6 @@
 //! File reading below a root, with a size cap: sysfs and procfs are trusted to be small, but a
 //! snapshot folder or a hostile file system is not.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -9,26 +8,15 @@ use sha2::{Digest, Sha256};
 use crate::Error;
 
 /// Largest file any source reads (module files are the largest real ones, a few MiB).
-pub const MAX_FILE: u64 = 256 * 1024 * 1024;
+pub const MAX_FILE: u64 = boardproof_input::Kind::HostFile.cap();
 
-/// Reads a whole file, refusing more than [`MAX_FILE`] bytes.
+/// Reads a whole file below the root, refusing more than [`MAX_FILE`] bytes, a FIFO or a
+/// directory (boardproof's one bounded reader).
 pub fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
-    let io = |source| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut buf = Vec::new();
-    file.take(MAX_FILE.saturating_add(1))
-        .read_to_end(&mut buf)
-        .map_err(io)?;
-    if buf.len() as u64 > MAX_FILE {
-        return Err(Error::TooLarge {
-            path: path.to_owned(),
-            limit: MAX_FILE,
-        });
-    }
-    Ok(buf)
+    Ok(boardproof_input::read(
+        path,
+        boardproof_input::Kind::HostFile,
+    )?)
 }
 
 /// `root/rel`, with `rel` taken as relative even when it starts with `/`.

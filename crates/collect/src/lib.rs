@@ -44,14 +44,9 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
-    /// A file is larger than boardproof reads.
-    #[error("{path}: larger than {limit} bytes; refusing to read it")]
-    TooLarge {
-        /// The path.
-        path: PathBuf,
-        /// The cap.
-        limit: u64,
-    },
+    /// A file could not be read: missing, not a file, or over the cap for its kind.
+    #[error(transparent)]
+    Input(#[from] boardproof_input::Error),
     /// A file did not parse.
     #[error("{path}: {source}")]
     Parse {

@@ -40,6 +40,12 @@ pub fn hash_alg_name(id: i128) -> String {
     }
 }
 
+/// Whether a digest algorithm (`sha256`…) can be written in a CoRIM: CoMID digests name
+/// their algorithm from the IANA Named Information Hash Algorithm registry, which has no SHA-1.
+pub fn expressible(alg: &str) -> bool {
+    hash_alg_id(alg).is_some()
+}
+
 fn hash_alg_id(name: &str) -> Option<i64> {
     match name {
         "sha256" => Some(1),

@@ -120,7 +120,7 @@ impl PublicKey {
         };
         r.map_err(|e| Error::Key {
             path: PathBuf::new(),
-            what: "public key",
+            what: "cannot encode the public key",
             why: e.to_string(),
         })
     }
@@ -253,13 +253,13 @@ pub fn generate(
     let sk = PrivateKey::generate(alg);
     let pem = sk.to_pem().map_err(|why| Error::Key {
         path: private.clone(),
-        what: "private key",
+        what: "cannot encode the private key",
         why,
     })?;
     let pub_pem = sk.public().to_pem().map_err(|_| Error::Key {
         path: public.clone(),
-        what: "public key",
-        why: "cannot encode".into(),
+        what: "cannot encode the public key",
+        why: "PEM".into(),
     })?;
     write_new(&private, pem.as_bytes(), 0o600, force)?;
     write_new(&public, pub_pem.as_bytes(), 0o644, force)?;
@@ -267,22 +267,17 @@ pub fn generate(
 }
 
 fn read_text(path: &Path) -> Result<String, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|_| Error::Key {
-        path: path.to_owned(),
-        what: "key",
-        why: "not UTF-8 text".into(),
-    })
+    Ok(boardproof_input::read_text(
+        path,
+        boardproof_input::Kind::Key,
+    )?)
 }
 
 /// Loads a private key of either algorithm.
 pub fn load_private_key(path: &Path) -> Result<PrivateKey, Error> {
     PrivateKey::from_pem(&read_text(path)?).map_err(|why| Error::Key {
         path: path.to_owned(),
-        what: "private key (PKCS#8)",
+        what: "not an Ed25519 or ECDSA P-256 private key (PKCS#8 PEM)",
         why,
     })
 }
@@ -291,7 +286,7 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKey, Error> {
 pub fn load_public_key(path: &Path) -> Result<PublicKey, Error> {
     PublicKey::from_pem(&read_text(path)?).map_err(|why| Error::Key {
         path: path.to_owned(),
-        what: "public key (SPKI)",
+        what: "not an Ed25519 or ECDSA P-256 public key (SPKI PEM)",
         why,
     })
 }
@@ -301,7 +296,7 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, Error> {
     let text = read_text(path)?;
     SigningKey::from_pkcs8_pem(&text).map_err(|e| Error::Key {
         path: path.to_owned(),
-        what: "private key (PKCS#8)",
+        what: "not an Ed25519 private key (PKCS#8 PEM; a log key is always Ed25519)",
         why: e.to_string(),
     })
 }

@@ -44,11 +44,14 @@ pub enum Error {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A command that only reads a store was pointed at a folder that holds none.
+    #[error("{0}: no boardproof store here (nothing was recorded in it; check --store)")]
+    NoStore(PathBuf),
     /// Refusing to overwrite an existing key or manifest.
     #[error("{0}: already exists (pass --force to replace it)")]
     Exists(PathBuf),
-    /// A key file that is not an Ed25519 key in the expected PEM form.
-    #[error("{path}: not an Ed25519 {what} PEM: {why}")]
+    /// A key file that is not a key of a supported kind in the expected PEM form.
+    #[error("{path}: {what}: {why}")]
     Key {
         /// The path.
         path: PathBuf,
@@ -83,6 +86,9 @@ pub enum Error {
         /// serde_json's error.
         source: serde_json::Error,
     },
+    /// A file argument could not be read (missing, not a file, over its cap).
+    #[error(transparent)]
+    Input(#[from] boardproof_input::Error),
     /// The payload is not a valid document.
     #[error(transparent)]
     Model(#[from] boardproof_evidence::Error),

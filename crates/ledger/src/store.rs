@@ -178,7 +178,20 @@ impl Store {
 
     /// Opens (creating if needed, mode 0700) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Self, Error> {
+        Self::open_with(dir, true)
+    }
+
+    /// Opens a store that must already exist: reading commands (history, log show, audit)
+    /// never create one at a mistyped path, they say there is none.
+    pub fn open_existing(dir: &Path) -> Result<Self, Error> {
+        Self::open_with(dir, false)
+    }
+
+    fn open_with(dir: &Path, create: bool) -> Result<Self, Error> {
         use std::os::unix::fs::DirBuilderExt;
+        if !create && !dir.join(DB_FILE).is_file() {
+            return Err(Error::NoStore(dir.to_owned()));
+        }
         if !dir.exists() {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -274,7 +287,7 @@ impl Store {
         let lk = crate::tlog::LogKey::new(origin, &sk)?;
         let pem = sk.to_pkcs8_pem(LineEnding::LF).map_err(|e| Error::Key {
             path: key_path.clone(),
-            what: "private key",
+            what: "cannot encode the log key",
             why: e.to_string(),
         })?;
         let path = self.path.clone();

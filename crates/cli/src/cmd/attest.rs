@@ -7,6 +7,7 @@
 //! 3. server: `boardproof collect --challenge challenge.json --out evidence.json`
 //! 4. verifier: `boardproof verify evidence.json --challenge-secret secret.json --ek-ca CA.pem ...`
 
+use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -25,7 +26,7 @@ use crate::Outcome;
 pub const DEFAULT_TPM: &str = "/dev/tpmrm0";
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::Document)?;
     serde_json::from_slice(&bytes)
         .with_context(|| format!("{}: not a valid {what}", path.display()))
 }
@@ -45,7 +46,7 @@ fn unhex(path: &Path, field: &str, v: &str) -> anyhow::Result<Vec<u8>> {
 pub fn read_cas(files: &[PathBuf]) -> anyhow::Result<Vec<ekcert::Certificate>> {
     let mut out = Vec::new();
     for f in files {
-        let bytes = boardproof_collect::read_capped(f)?;
+        let bytes = super::read(f, Kind::Certificate)?;
         out.extend(ekcert::read_certificates(&bytes).with_context(|| format!("{}", f.display()))?);
     }
     Ok(out)

@@ -1,6 +1,7 @@
 //! `boardproof bundle create|verify`: the verdict and everything behind it in one file, checked
 //! elsewhere with public keys only.
 
+use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -43,7 +44,7 @@ fn proofs_from_store(store: &Store, files: &[&[u8]]) -> anyhow::Result<Vec<Proof
 }
 
 pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<Outcome> {
-    let read = |p: &Path| -> anyhow::Result<Vec<u8>> { Ok(boardproof_collect::read_capped(p)?) };
+    let read = |p: &Path| -> anyhow::Result<Vec<u8>> { super::read(p, Kind::Evidence) };
     let evidence = read(a.evidence)?;
     let manifest = read(a.manifest)?;
     let policy = a.policy.map(read).transpose()?;
@@ -156,7 +157,7 @@ struct Check {
 
 pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     let name = a.bundle.display().to_string();
-    let bytes = boardproof_collect::read_capped(a.bundle)?;
+    let bytes = super::read(a.bundle, Kind::Bundle)?;
     let parts = Bundle::open(&bytes).with_context(|| name.clone())?;
     let verdict_key = keys::load_public_key(a.verdict_key)?;
     let log_keys: Vec<String> = a

@@ -1,5 +1,6 @@
 //! `boardproof corim show|export|verify`: reference values as CoRIM/CoMID.
 
+use super::Kind;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -12,7 +13,7 @@ use crate::Outcome;
 
 fn read(path: &Path, key: Option<&Path>) -> anyhow::Result<Corim> {
     let k = key.map(keys::load_public_key).transpose()?;
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::Corim)?;
     corim::parse(&bytes, k.as_ref()).with_context(|| path.display().to_string())
 }
 
@@ -90,7 +91,12 @@ pub fn export(
         model: host.product.clone(),
         ..Export::default()
     };
+    let mut left_out = Vec::new();
     for (alg, bank) in &ev.volatile.tpm_pcrs {
+        if !corim::expressible(alg) {
+            left_out.push(alg.as_str());
+            continue;
+        }
         for (i, v) in bank.iter().filter(|(i, _)| pcrs.contains(i)) {
             e.pcrs.entry(*i).or_default().push((alg.clone(), v.clone()));
         }
@@ -104,7 +110,16 @@ pub fn export(
             ));
         }
     }
-    let signed = corim::sign(&corim::encode(&e)?, &sk)?;
+    if !left_out.is_empty() {
+        eprintln!(
+            "boardproof: note: {}: PCR bank {} not exported: CoRIM digests name their algorithm \
+             from the IANA Named Information registry, which has no SHA-1",
+            evidence.display(),
+            left_out.join(", ")
+        );
+    }
+    let encoded = corim::encode(&e).with_context(|| evidence.display().to_string())?;
+    let signed = corim::sign(&encoded, &sk)?;
     super::write_atomic(out, &signed, force)?;
     output::print(&format!(
         "CoRIM {} written to {} (COSE_Sign1, {} key {}): {} PCRs, {} firmware items\n",

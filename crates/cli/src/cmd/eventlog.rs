@@ -1,11 +1,11 @@
 //! `boardproof eventlog show|replay`: a TCG PC Client event log, event by event, and the PCR
 //! values it replays to.
 
+use super::Kind;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
-use boardproof_collect::read_capped;
 use boardproof_formats::eventlog::{self, algorithm_name, event_type_name, EventLog, Format};
 use serde::Serialize;
 
@@ -64,7 +64,7 @@ fn format_name(f: Format) -> &'static str {
 }
 
 pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
-    let bytes = read_capped(path)?;
+    let bytes = super::read(path, Kind::EventLog)?;
     let log = parse(path, &bytes)?;
     let events: Vec<ShownEvent> = log
         .events
@@ -152,7 +152,7 @@ pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
 }
 
 pub fn replay(path: &Path, json: bool) -> anyhow::Result<Outcome> {
-    let bytes = read_capped(path)?;
+    let bytes = super::read(path, Kind::EventLog)?;
     let log = parse(path, &bytes)?;
     let banks = eventlog::replay(&log).with_context(|| format!("{}", path.display()))?;
     let v = Replayed {
@@ -182,11 +182,14 @@ pub fn replay(path: &Path, json: bool) -> anyhow::Result<Outcome> {
                 rows.push(vec![alg.clone(), i.to_string(), val.clone()]);
             }
         }
-        let mut text = output::listing(&["bank", "pcr", "value"], &rows);
-        for (alg, e) in &v.errors {
-            text.push_str(&format!("{alg}: not replayed: {e}\n"));
-        }
-        output::print(&text)?;
+        output::print(&output::listing(&["bank", "pcr", "value"], &rows))?;
+    }
+    // Exit 2 always says why on stderr, with or without --json.
+    for (alg, e) in &v.errors {
+        eprintln!(
+            "boardproof: error: {}: {alg} bank not replayed: {e}",
+            path.display()
+        );
     }
     // A bank that could not be replayed is not verified.
     Ok(if v.errors.is_empty() {

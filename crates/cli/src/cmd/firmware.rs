@@ -2,10 +2,10 @@
 //! file, section by section, with the SHA-256 of every module's body. `firmware diff`: two
 //! images compared module by module, as verify compares the images of evidence.
 
+use super::Kind;
 use std::path::Path;
 
 use anyhow::Context;
-use boardproof_collect::read_capped;
 use boardproof_evidence::{FirmwareImage, FirmwareTree, TreeNode, FIRMWARE_INSPECT_SCHEMA};
 use boardproof_formats::uefi::{self, Content, File, Section, TopItem, Volume};
 
@@ -304,7 +304,7 @@ fn walk<'a>(nodes: &'a [Node], depth: usize, out: &mut Vec<(usize, &'a Node)>) {
 }
 
 pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
-    let bytes = read_capped(path)?;
+    let bytes = super::read(path, Kind::Firmware)?;
     // A PCI option ROM (a ROM file, or sys/bus/pci/devices/*/rom copied out) starts with the
     // expansion ROM signature; a firmware image never does (its first volume or descriptor
     // comes first).

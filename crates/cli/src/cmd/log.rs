@@ -1,6 +1,7 @@
 //! `boardproof log init|append|show|prove|verify-proof|consistency|audit`: the transparency log
 //! in the store, and offline checks of its proofs.
 
+use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -13,8 +14,14 @@ use serde::Serialize;
 use crate::output;
 use crate::Outcome;
 
+/// The store for a command that writes to the log (created when missing).
 fn open(store: Option<PathBuf>) -> anyhow::Result<Store> {
     Ok(Store::open(&super::store_dir(store)?)?)
+}
+
+/// The store for a command that only reads: a missing one is an error, never created.
+fn open_existing(store: Option<PathBuf>) -> anyhow::Result<Store> {
+    Ok(Store::open_existing(&super::store_dir(store)?)?)
 }
 
 /// A verifier key given on the command line: the key itself (`name+id+base64`) or a file
@@ -32,7 +39,7 @@ pub fn read_verifier(arg: &str) -> anyhow::Result<String> {
     if looks_like(arg) && !p.exists() {
         return Ok(arg.to_owned());
     }
-    let bytes = boardproof_collect::read_capped(p)?;
+    let bytes = super::read(p, Kind::Proof)?;
     let text =
         std::str::from_utf8(&bytes).with_context(|| format!("{}: not UTF-8 text", p.display()))?;
     let line = text.lines().next().unwrap_or("").trim();
@@ -83,7 +90,7 @@ pub fn append(store: Option<PathBuf>, files: &[PathBuf], json: bool) -> anyhow::
     // Every file is read before anything is appended: a bad path appends nothing.
     let mut entries = Vec::with_capacity(files.len());
     for f in files {
-        entries.push(Entry::for_file(&boardproof_collect::read_capped(f)?));
+        entries.push(Entry::for_file(&super::read(f, Kind::Evidence)?));
     }
     let mut s = open(store)?;
     let logged = s.log_append(&entries)?;
@@ -148,7 +155,7 @@ pub fn show(
     verifier_only: bool,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let s = open(store)?;
+    let s = open_existing(store)?;
     let verifier = s.log_verifier()?;
     if verifier_only {
         let Some(v) = verifier else {
@@ -232,7 +239,7 @@ fn resolve_entry(s: &Store, entry: &str) -> anyhow::Result<u64> {
         }
     }
     let p = Path::new(entry);
-    let e = Entry::for_file(&boardproof_collect::read_capped(p)?);
+    let e = Entry::for_file(&super::read(p, Kind::Evidence)?);
     s.log_find(&e.to_leaf())?.with_context(|| {
         format!(
             "{}: not in this log (no {} entry with sha256 {})",
@@ -250,7 +257,7 @@ pub fn prove(
     out: Option<&Path>,
     force: bool,
 ) -> anyhow::Result<Outcome> {
-    let s = open(store)?;
+    let s = open_existing(store)?;
     if s.log_verifier()?.is_none() {
         anyhow::bail!("the log in this store was never started: nothing to prove");
     }
@@ -300,10 +307,10 @@ pub fn verify_proof(
     json: bool,
 ) -> anyhow::Result<Outcome> {
     let verifier = read_verifier(verifier)?;
-    let bytes = boardproof_collect::read_capped(proof)?;
+    let bytes = super::read(proof, Kind::Proof)?;
     let pf = ProofFile::from_bytes(&bytes).with_context(|| proof.display().to_string())?;
     let file_entry = match file {
-        Some(f) => Some(Entry::for_file(&boardproof_collect::read_capped(f)?)),
+        Some(f) => Some(Entry::for_file(&super::read(f, Kind::Evidence)?)),
         None => None,
     };
     if file_entry.is_some() && !matches!(pf.proof, Proof::Inclusion { .. }) {
@@ -386,7 +393,7 @@ fn checkpoint_arg(s: &Store, arg: &str) -> anyhow::Result<Vec<u8>> {
                 .with_context(|| format!("no checkpoint of size {n} was published by this log"));
         }
     }
-    Ok(boardproof_collect::read_capped(Path::new(arg))?)
+    super::read(Path::new(arg), Kind::Proof)
 }
 
 pub fn consistency(
@@ -397,7 +404,7 @@ pub fn consistency(
     force: bool,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let s = open(store)?;
+    let s = open_existing(store)?;
     let verifier = s
         .log_verifier()?
         .context("the log in this store was never started")?;
@@ -457,10 +464,16 @@ pub fn consistency(
 }
 
 pub fn audit(store: Option<PathBuf>, kept: &[PathBuf], json: bool) -> anyhow::Result<Outcome> {
-    let s = open(store)?;
+    let s = open_existing(store)?;
     let Some(verifier) = s.log_verifier()? else {
         if tlog::size(s.log_conn())? > 0 {
             anyhow::bail!("the log holds entries but no verifier key: the store was edited");
+        }
+        if let Some(k) = kept.first() {
+            anyhow::bail!(
+                "{}: the log in this store was never started, so no kept checkpoint can be checked",
+                k.display()
+            );
         }
         output::print("the log in this store was never started: nothing to audit\n")?;
         return Ok(Outcome::Clean);
@@ -468,7 +481,7 @@ pub fn audit(store: Option<PathBuf>, kept: &[PathBuf], json: bool) -> anyhow::Re
     let mut a = tlog::audit(s.log_conn(), &verifier)?;
     // Checkpoints a monitor or customer kept: each must be one this log's entries give.
     for k in kept {
-        let note = boardproof_collect::read_capped(k)?;
+        let note = super::read(k, Kind::Proof)?;
         match tlog::open_checkpoint(&note, &verifier) {
             Ok((_, n, _)) if n > a.leaves => a.problems.push(format!(
                 "{}: a checkpoint of {n} entries, but the log holds {}",
@@ -483,7 +496,12 @@ pub fn audit(store: Option<PathBuf>, kept: &[PathBuf], json: bool) -> anyhow::Re
                 )),
                 Err(e) => a.problems.push(format!("{}: {e}", k.display())),
             },
-            Err(e) => a.problems.push(format!("{}: {e}", k.display())),
+            // Not a checkpoint this log signed: nothing to compare it with.
+            Err(e) => anyhow::bail!(
+                "{}: not a checkpoint of this log ({}): {e}",
+                k.display(),
+                verifier
+            ),
         }
     }
     let outcome = if a.problems.is_empty() {

@@ -1,5 +1,6 @@
 //! `boardproof keygen` and `boardproof manifest create|show`.
 
+use super::Kind;
 use std::path::Path;
 
 use anyhow::Context;
@@ -92,7 +93,7 @@ pub fn create(
 
 pub fn cosign(path: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<Outcome> {
     let sk = keys::load_private_key(key)?;
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::Evidence)?;
     let name = path.display().to_string();
     let mut env = boardproof_ledger::dsse::Envelope::from_canonical_bytes(&bytes)
         .with_context(|| name.clone())?;
@@ -118,7 +119,7 @@ pub fn cosign(path: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<Out
 }
 
 pub fn show(path: &Path, pubkey: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::Evidence)?;
     let name = path.display().to_string();
     let (m, checked) = match pubkey {
         Some(p) => {

@@ -20,6 +20,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use boardproof_evidence::Evidence;
+pub use boardproof_input::Kind;
 
 /// The store directory: `--store`, else the default one.
 pub fn store_dir(given: Option<std::path::PathBuf>) -> anyhow::Result<std::path::PathBuf> {
@@ -28,9 +29,14 @@ pub fn store_dir(given: Option<std::path::PathBuf>) -> anyhow::Result<std::path:
         .context("no store directory: set --store, XDG_DATA_HOME or HOME")
 }
 
+/// Reads a file argument as `kind`, within the cap of its kind (boardproof_input).
+pub fn read(path: &Path, kind: Kind) -> anyhow::Result<Vec<u8>> {
+    Ok(boardproof_input::read(path, kind)?)
+}
+
 /// Reads and parses an evidence file, naming it in any error.
 pub fn read_evidence(path: &Path) -> anyhow::Result<Evidence> {
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = read(path, Kind::Evidence)?;
     Evidence::from_json(&bytes).with_context(|| format!("{}", path.display()))
 }
 

@@ -1,5 +1,6 @@
 //! `boardproof platform-cert show|verify`: TCG Platform Certificates as references.
 
+use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -11,7 +12,7 @@ use crate::Outcome;
 
 /// Reads and parses a platform certificate (PEM or DER), naming the file in any error.
 pub fn read(path: &Path) -> anyhow::Result<PlatformCert> {
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::Certificate)?;
     let der =
         platform_cert::decode_pem_or_der(&bytes).with_context(|| path.display().to_string())?;
     platform_cert::parse(&der).with_context(|| path.display().to_string())
@@ -114,7 +115,7 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     }
     let mut anchors = Vec::new();
     for p in a.cas {
-        let bytes = boardproof_collect::read_capped(p)?;
+        let bytes = super::read(p, Kind::Certificate)?;
         anchors.extend(
             boardproof_attest::ekcert::read_certificates(&bytes)
                 .with_context(|| p.display().to_string())?,

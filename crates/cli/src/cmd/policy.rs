@@ -1,5 +1,6 @@
 //! `boardproof policy sign|show`: the vendor's trust policy.
 
+use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -16,7 +17,7 @@ pub fn sign(
     force: bool,
 ) -> anyhow::Result<Outcome> {
     let sk = keys::load_private_key(key)?;
-    let bytes = boardproof_collect::read_capped(input)?;
+    let bytes = super::read(input, Kind::Document)?;
     let name = input.display().to_string();
     let parsed: policy::PolicyInput =
         serde_json::from_slice(&bytes).with_context(|| format!("{name}: not a policy input"))?;
@@ -51,7 +52,7 @@ pub fn sign(
 }
 
 pub fn show(path: &Path, vendor_key: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::Evidence)?;
     let name = path.display().to_string();
     let (p, checked) = match vendor_key {
         Some(k) => (

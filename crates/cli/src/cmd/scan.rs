@@ -189,14 +189,7 @@ pub fn history(
     limit: u32,
     json: bool,
 ) -> anyhow::Result<Outcome> {
-    let dir = store_dir(store)?;
-    if !dir.join(boardproof_ledger::store::DB_FILE).exists() {
-        anyhow::bail!(
-            "{}: no store here yet (run `boardproof scan` first)",
-            dir.display()
-        );
-    }
-    let store = Store::open(&dir)?;
+    let store = Store::open_existing(&store_dir(store)?)?;
     let rows = store.history(host, limit)?;
     if json {
         output::print(&output::json(&rows)?)?;

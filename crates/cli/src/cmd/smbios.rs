@@ -1,9 +1,9 @@
 //! `boardproof smbios decode`.
 
+use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use boardproof_collect::read_capped;
 use boardproof_evidence::Smbios;
 use boardproof_formats::smbios;
 
@@ -17,7 +17,7 @@ pub fn decode_path(path: &Path) -> anyhow::Result<Smbios> {
     } else {
         (None, path.to_owned())
     };
-    let table_bytes = read_capped(&table_path)?;
+    let table_bytes = super::read(&table_path, Kind::Smbios)?;
     let name = table_path.display().to_string();
     let anchored = [b"_SM_".as_slice(), b"_SM3_", b"_DMI_"]
         .iter()
@@ -39,7 +39,7 @@ pub fn decode_path(path: &Path) -> anyhow::Result<Smbios> {
             sibling
         }
     };
-    let ep_bytes = read_capped(&ep_path)?;
+    let ep_bytes = super::read(&ep_path, Kind::Smbios)?;
     let (ep, table) = smbios::from_sysfs(&ep_bytes, &table_bytes)
         .with_context(|| ep_path.display().to_string())?;
     Ok(boardproof_collect::smbios::inventory(&ep, &table))

@@ -1,5 +1,6 @@
 //! `boardproof verify`.
 
+use super::Kind;
 use std::path::Path;
 
 use anyhow::Context;
@@ -17,7 +18,7 @@ pub fn open_manifest(path: &Path, pubkey: &Path) -> anyhow::Result<Manifest> {
 /// [`open_manifest`], also returning the file's bytes (what a verdict names by digest).
 pub fn open_manifest_bytes(path: &Path, pubkey: &Path) -> anyhow::Result<(Manifest, Vec<u8>)> {
     let vk = keys::load_public_key(pubkey)?;
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::Evidence)?;
     let m = manifest::open(&bytes, &vk).with_context(|| format!("{}", path.display()))?;
     Ok((m, bytes))
 }
@@ -40,7 +41,7 @@ pub struct Record {
 
 /// Reads an IMA allowlist (`sha256sum` format), naming the file and byte offset of a bad line.
 pub fn read_allowlist(path: &Path) -> anyhow::Result<Vec<boardproof_formats::ima::Allowed>> {
-    let bytes = boardproof_collect::read_capped(path)?;
+    let bytes = super::read(path, Kind::MeasurementList)?;
     let text = std::str::from_utf8(&bytes)
         .with_context(|| format!("{}: not UTF-8 text", path.display()))?;
     boardproof_formats::ima::parse_allowlist(text).with_context(|| format!("{}", path.display()))
@@ -127,7 +128,7 @@ pub enum Source<'a> {
 impl Source<'_> {
     fn read(&self) -> anyhow::Result<Vec<u8>> {
         match self {
-            Source::File(p) => Ok(boardproof_collect::read_capped(p)?),
+            Source::File(p) => super::read(p, Kind::Evidence),
             Source::Bytes(b, _) => Ok(b.to_vec()),
         }
     }
@@ -231,7 +232,7 @@ pub fn run(
         .as_deref()
         .map(keys::load_private_key)
         .transpose()?;
-    let ev_bytes = boardproof_collect::read_capped(evidence)?;
+    let ev_bytes = super::read(evidence, Kind::Evidence)?;
     let ev = boardproof_evidence::Evidence::from_json(&ev_bytes)
         .with_context(|| format!("{}", evidence.display()))?;
     let Judged {

@@ -339,6 +339,34 @@ fn bad_input_is_exit_2_with_the_file_named() {
         s(&st),
     ]);
     assert_eq!(code(&o), 2);
+    // Nothing was appended: the files are read before the store is even opened, so none was
+    // created, and a reading command does not create one either.
+    let o = run(&["log", "show", "--store", s(&st), "--json"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("no boardproof store here"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!st.exists());
+    // With a store that exists, the failed append leaves its log as it was.
+    ok(&[
+        "log",
+        "init",
+        "--store",
+        s(&st),
+        "--origin",
+        "test.example/log",
+    ]);
+    let o = run(&[
+        "log",
+        "append",
+        s(&good),
+        s(&w.join("missing")),
+        "--store",
+        s(&st),
+    ]);
+    assert_eq!(code(&o), 2);
     let v = json(&ok(&["log", "show", "--store", s(&st), "--json"]));
     assert_eq!(v["size"], 0);
 }

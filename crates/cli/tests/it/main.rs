@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod attest_swtpm;
+mod bounded;
 mod buses;
 mod chain;
 mod corim;

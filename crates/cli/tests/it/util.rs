@@ -132,3 +132,10 @@ pub fn kill_at_failpoint(args: &[&str], name: &str) {
     child.kill().unwrap();
     assert!(!child.wait().unwrap().success());
 }
+
+/// Runs boardproof with `args` and asserts exit 0, showing its output when not.
+pub fn ok_run(args: &[&str]) -> Output {
+    let o = run(args);
+    assert_eq!(code(&o), 0, "{args:?}: {}{}", stdout(&o), stderr(&o));
+    o
+}

@@ -110,7 +110,9 @@ fn read_rom(path: &Path) -> std::io::Result<Vec<u8>> {
 /// The crate's capped read, keeping the OS error the caller tells EINVAL and EACCES by.
 fn read_all(path: &Path) -> std::io::Result<Vec<u8>> {
     read_capped(path).map_err(|e| match e {
-        Error::Io { source, .. } => source,
+        Error::Io { source, .. } | Error::Input(boardproof_input::Error::Io { os: source, .. }) => {
+            source
+        }
         other => std::io::Error::other(other.to_string()),
     })
 }
