@@ -120,17 +120,6 @@ pub enum Error {
     },
 }
 
-impl Error {
-    /// The file the error is about.
-    pub fn path(&self) -> &Path {
-        match self {
-            Error::Io { path, .. }
-            | Error::NotAFile { path, .. }
-            | Error::TooLarge { path, .. } => path,
-        }
-    }
-}
-
 /// Reads all of `path` as `kind`: at most `kind.cap()` bytes, a FIFO, socket or directory
 /// refused without blocking.
 pub fn read(path: &Path, kind: Kind) -> Result<Vec<u8>, Error> {

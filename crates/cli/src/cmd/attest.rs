@@ -7,7 +7,6 @@
 //! 3. server: `boardproof collect --challenge challenge.json --out evidence.json`
 //! 4. verifier: `boardproof verify evidence.json --challenge-secret secret.json --ek-ca CA.pem ...`
 
-use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
@@ -19,6 +18,7 @@ use boardproof_evidence::{
 };
 use boardproof_formats::eventlog::ALG_SHA256;
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

@@ -1,7 +1,6 @@
 //! `boardproof bundle create|verify`: the verdict and everything behind it in one file, checked
 //! elsewhere with public keys only.
 
-use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -15,6 +14,7 @@ use boardproof_ledger::{keys, verdict};
 use serde::Serialize;
 
 use super::verify::{judge, Source, Trust};
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

@@ -1,6 +1,5 @@
 //! `boardproof corim show|export|verify`: reference values as CoRIM/CoMID.
 
-use super::Kind;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -8,6 +7,7 @@ use anyhow::Context;
 use boardproof_ledger::corim::{self, Corim, Export};
 use boardproof_ledger::keys;
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

@@ -1,7 +1,6 @@
 //! `boardproof eventlog show|replay`: a TCG PC Client event log, event by event, and the PCR
 //! values it replays to.
 
-use super::Kind;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -9,6 +8,7 @@ use anyhow::Context;
 use boardproof_formats::eventlog::{self, algorithm_name, event_type_name, EventLog, Format};
 use serde::Serialize;
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

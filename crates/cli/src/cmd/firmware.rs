@@ -2,13 +2,13 @@
 //! file, section by section, with the SHA-256 of every module's body. `firmware diff`: two
 //! images compared module by module, as verify compares the images of evidence.
 
-use super::Kind;
 use std::path::Path;
 
 use anyhow::Context;
 use boardproof_evidence::{FirmwareImage, FirmwareTree, TreeNode, FIRMWARE_INSPECT_SCHEMA};
 use boardproof_formats::uefi::{self, Content, File, Section, TopItem, Volume};
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

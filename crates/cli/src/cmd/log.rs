@@ -1,7 +1,6 @@
 //! `boardproof log init|append|show|prove|verify-proof|consistency|audit`: the transparency log
 //! in the store, and offline checks of its proofs.
 
-use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -11,6 +10,7 @@ use boardproof_ledger::store::Store;
 use boardproof_ledger::{keys, tlog, Error as LedgerError};
 use serde::Serialize;
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

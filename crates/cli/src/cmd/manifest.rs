@@ -1,11 +1,11 @@
 //! `boardproof keygen` and `boardproof manifest create|show`.
 
-use super::Kind;
 use std::path::Path;
 
 use anyhow::Context;
 use boardproof_ledger::{keys, manifest};
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

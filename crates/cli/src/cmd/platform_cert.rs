@@ -1,12 +1,12 @@
 //! `boardproof platform-cert show|verify`: TCG Platform Certificates as references.
 
-use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_formats::platform_cert::{self, PlatformCert};
 use serde::Serialize;
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

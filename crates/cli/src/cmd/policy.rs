@@ -1,11 +1,11 @@
 //! `boardproof policy sign|show`: the vendor's trust policy.
 
-use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_ledger::{keys, policy};
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

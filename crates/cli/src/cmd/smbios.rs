@@ -1,12 +1,12 @@
 //! `boardproof smbios decode`.
 
-use super::Kind;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_evidence::Smbios;
 use boardproof_formats::smbios;
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

@@ -1,12 +1,12 @@
 //! `boardproof verify`.
 
-use super::Kind;
 use std::path::Path;
 
 use anyhow::Context;
 use boardproof_evidence::{HostIdentity, Manifest};
 use boardproof_ledger::{keys, manifest};
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 

@@ -28,332 +28,150 @@ impl Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let w = dir.path().to_owned();
-    let s = |p: &Path| p.to_str().unwrap().to_owned();
-    let evidence = testdata_evidence();
-    std::fs::copy(&evidence, w.join("e.json")).unwrap();
-    ok_run(&["keygen", "--out", &s(&w.join("k"))]);
-    ok_run(&[
-        "log",
-        "init",
-        "--store",
-        &s(&w.join("store")),
-        "--origin",
-        "bounded.test/log",
-    ]);
-    ok_run(&[
-        "manifest",
-        "create",
-        &s(&w.join("e.json")),
-        "--key",
-        &s(&w.join("k.key")),
-        "--out",
-        &s(&w.join("m.manifest")),
-        "--store",
-        &s(&w.join("store")),
-    ]);
-    ok_run(&[
-        "corim",
-        "export",
-        &s(&w.join("e.json")),
-        "--key",
-        &s(&w.join("k.key")),
-        "--out",
-        &s(&w.join("c.corim")),
-        "--pcrs",
-        "0",
-    ]);
-    std::fs::create_dir(w.join("root")).unwrap();
+    let s = Setup { _dir: dir, w };
+    // The lab's golden evidence: a real boot's collect, with a SHA-1 bank as well.
+    let golden = crate::util::workspace().join("testdata/lab/golden/evidence.json");
+    std::fs::copy(golden, s.w.join("e.json")).unwrap();
+    for made in [
+        "keygen --out $k",
+        "log init --store $store --origin bounded.test/log",
+        "manifest create $e.json --key $k.key --out $m.manifest --store $store",
+        "corim export $e.json --key $k.key --out $c.corim --pcrs 0",
+    ] {
+        let args = argv(&s, made, "");
+        ok_run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+    std::fs::create_dir(s.w.join("root")).unwrap();
     // The hostile inputs.
-    std::fs::create_dir(w.join("adir")).unwrap();
+    std::fs::create_dir(s.w.join("adir")).unwrap();
     let st = std::process::Command::new("mkfifo")
-        .arg(w.join("fifo"))
+        .arg(s.w.join("fifo"))
         .status()
         .unwrap();
     assert!(st.success(), "mkfifo");
-    let big = std::fs::File::create(w.join("big")).unwrap();
+    let big = std::fs::File::create(s.w.join("big")).unwrap();
     big.set_len(200 * 1024 * 1024).unwrap();
-    Setup { _dir: dir, w }
+    s
 }
 
-/// The lab's golden evidence: a real boot's collect, with a SHA-1 bank as well.
-fn testdata_evidence() -> PathBuf {
-    crate::util::workspace().join("testdata/lab/golden/evidence.json")
-}
+/// Every file argument: the command line with `X` where the hostile file goes, the other
+/// arguments as `$name` of a setup file, and the kind the hostile file is read as.
+const CASES: &[(&str, Kind)] = &[
+    ("show X", Kind::Evidence),
+    ("smbios decode X", Kind::Smbios),
+    ("manifest create X --key $k.key --out $out", Kind::Evidence),
+    ("manifest create $e.json --key X --out $out", Kind::Key),
+    ("manifest cosign $m.manifest --key X --out $out", Kind::Key),
+    ("manifest show X --pubkey $k.pub", Kind::Evidence),
+    ("manifest show $m.manifest --pubkey X", Kind::Key),
+    ("corim show X", Kind::Corim),
+    ("corim show $c.corim --key X", Kind::Key),
+    ("corim export X --key $k.key --out $out", Kind::Evidence),
+    ("corim export $e.json --key X --out $out", Kind::Key),
+    (
+        "corim verify X --corim $c.corim --key $k.pub",
+        Kind::Evidence,
+    ),
+    ("corim verify $e.json --corim X --key $k.pub", Kind::Corim),
+    ("corim verify $e.json --corim $c.corim --key X", Kind::Key),
+    ("platform-cert show X", Kind::Certificate),
+    ("platform-cert verify $cert --ca X", Kind::Certificate),
+    ("platform-cert verify X --ca $cert", Kind::Certificate),
+    ("platform-cert components X", Kind::Evidence),
+    (
+        "platform-cert components --manifest $m.manifest --pubkey X",
+        Kind::Key,
+    ),
+    ("policy sign X --key $k.key --out $out", Kind::Document),
+    ("policy show X", Kind::Evidence),
+    (
+        "verify X --manifest $m.manifest --pubkey $k.pub",
+        Kind::Evidence,
+    ),
+    (
+        "verify $e.json --manifest X --pubkey $k.pub",
+        Kind::Evidence,
+    ),
+    (
+        "verify $e.json --manifest $m.manifest --pubkey X",
+        Kind::Key,
+    ),
+    (
+        "verify $e.json --manifest $m.manifest --policy $m.manifest --vendor-key X",
+        Kind::Key,
+    ),
+    (
+        "verify $e.json --manifest $m.manifest --pubkey $k.pub --challenge-secret X",
+        Kind::Document,
+    ),
+    (
+        "verify $e.json --manifest $m.manifest --pubkey $k.pub --ek-ca X",
+        Kind::Certificate,
+    ),
+    (
+        "verify $e.json --manifest $m.manifest --pubkey $k.pub --ima-allowlist X",
+        Kind::MeasurementList,
+    ),
+    (
+        "verify $e.json --manifest $m.manifest --pubkey $k.pub --sign-key X --verdict-out $out",
+        Kind::Key,
+    ),
+    (
+        "scan --root $root --store $store --manifest X --pubkey $k.pub",
+        Kind::Evidence,
+    ),
+    (
+        "scan --root $root --store $store --manifest $m.manifest --pubkey X",
+        Kind::Key,
+    ),
+    (
+        "scan --root $root --store $store --firmware X",
+        Kind::Firmware,
+    ),
+    ("collect --root $root --firmware X", Kind::Firmware),
+    ("collect --root $root --challenge X", Kind::Document),
+    ("eventlog show X", Kind::EventLog),
+    ("eventlog replay X", Kind::EventLog),
+    (
+        "attest challenge X --out $out --secret-out $secret",
+        Kind::Document,
+    ),
+    ("firmware inspect X", Kind::Firmware),
+    ("firmware diff X X", Kind::Firmware),
+    (
+        "bundle create --evidence X --manifest $m.manifest --verdict $m.manifest --out $out",
+        Kind::Evidence,
+    ),
+    (
+        "bundle verify X --verdict-key $k.pub --log-key x+00000000+AQ==",
+        Kind::Bundle,
+    ),
+    ("log append X --store $store", Kind::Evidence),
+    ("log prove X --store $store", Kind::Evidence),
+    ("log verify-proof $m.manifest --verifier X", Kind::Proof),
+    ("log consistency X --store $store", Kind::Proof),
+    ("log audit --store $store --checkpoint X", Kind::Proof),
+    (
+        "log init --store $store2 --origin o.test/log --key X",
+        Kind::Key,
+    ),
+];
 
-/// Every file argument: the command line with `X` where the hostile file goes, and the kind
-/// it is read as.
-fn cases(s: &Setup) -> Vec<(Vec<String>, Kind)> {
-    let cert = testdata()
-        .join("platform-cert/goattest-Intel_nuc1.cer")
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let (e, k, p, m, c, st, root) = (
-        s.p("e.json"),
-        s.p("k.key"),
-        s.p("k.pub"),
-        s.p("m.manifest"),
-        s.p("c.corim"),
-        s.p("store"),
-        s.p("root"),
-    );
-    let out = s.p("out");
-    let v = |a: &[&str]| a.iter().map(|x| (*x).to_owned()).collect::<Vec<_>>();
-    vec![
-        (v(&["show", "X"]), Kind::Evidence),
-        (v(&["smbios", "decode", "X"]), Kind::Smbios),
-        (
-            v(&["manifest", "create", "X", "--key", &k, "--out", &out]),
-            Kind::Evidence,
-        ),
-        (
-            v(&["manifest", "create", &e, "--key", "X", "--out", &out]),
-            Kind::Key,
-        ),
-        (
-            v(&["manifest", "cosign", &m, "--key", "X", "--out", &out]),
-            Kind::Key,
-        ),
-        (
-            v(&["manifest", "show", "X", "--pubkey", &p]),
-            Kind::Evidence,
-        ),
-        (v(&["manifest", "show", &m, "--pubkey", "X"]), Kind::Key),
-        (v(&["corim", "show", "X"]), Kind::Corim),
-        (v(&["corim", "show", &c, "--key", "X"]), Kind::Key),
-        (
-            v(&["corim", "export", "X", "--key", &k, "--out", &out]),
-            Kind::Evidence,
-        ),
-        (
-            v(&["corim", "export", &e, "--key", "X", "--out", &out]),
-            Kind::Key,
-        ),
-        (
-            v(&["corim", "verify", "X", "--corim", &c, "--key", &p]),
-            Kind::Evidence,
-        ),
-        (
-            v(&["corim", "verify", &e, "--corim", "X", "--key", &p]),
-            Kind::Corim,
-        ),
-        (
-            v(&["corim", "verify", &e, "--corim", &c, "--key", "X"]),
-            Kind::Key,
-        ),
-        (v(&["platform-cert", "show", "X"]), Kind::Certificate),
-        (
-            v(&["platform-cert", "verify", &cert, "--ca", "X"]),
-            Kind::Certificate,
-        ),
-        (
-            v(&["platform-cert", "verify", "X", "--ca", &cert]),
-            Kind::Certificate,
-        ),
-        (v(&["platform-cert", "components", "X"]), Kind::Evidence),
-        (
-            v(&[
-                "platform-cert",
-                "components",
-                "--manifest",
-                &m,
-                "--pubkey",
-                "X",
-            ]),
-            Kind::Key,
-        ),
-        (
-            v(&["policy", "sign", "X", "--key", &k, "--out", &out]),
-            Kind::Document,
-        ),
-        (v(&["policy", "show", "X"]), Kind::Evidence),
-        (
-            v(&["verify", "X", "--manifest", &m, "--pubkey", &p]),
-            Kind::Evidence,
-        ),
-        (
-            v(&["verify", &e, "--manifest", "X", "--pubkey", &p]),
-            Kind::Evidence,
-        ),
-        (
-            v(&["verify", &e, "--manifest", &m, "--pubkey", "X"]),
-            Kind::Key,
-        ),
-        (
-            v(&[
-                "verify",
-                &e,
-                "--manifest",
-                &m,
-                "--policy",
-                &m,
-                "--vendor-key",
-                "X",
-            ]),
-            Kind::Key,
-        ),
-        (
-            v(&[
-                "verify",
-                &e,
-                "--manifest",
-                &m,
-                "--pubkey",
-                &p,
-                "--challenge-secret",
-                "X",
-            ]),
-            Kind::Document,
-        ),
-        (
-            v(&[
-                "verify",
-                &e,
-                "--manifest",
-                &m,
-                "--pubkey",
-                &p,
-                "--ek-ca",
-                "X",
-            ]),
-            Kind::Certificate,
-        ),
-        (
-            v(&[
-                "verify",
-                &e,
-                "--manifest",
-                &m,
-                "--pubkey",
-                &p,
-                "--ima-allowlist",
-                "X",
-            ]),
-            Kind::MeasurementList,
-        ),
-        (
-            v(&[
-                "verify",
-                &e,
-                "--manifest",
-                &m,
-                "--pubkey",
-                &p,
-                "--sign-key",
-                "X",
-                "--verdict-out",
-                &out,
-            ]),
-            Kind::Key,
-        ),
-        (
-            v(&[
-                "scan",
-                "--root",
-                &root,
-                "--store",
-                &st,
-                "--manifest",
-                "X",
-                "--pubkey",
-                &p,
-            ]),
-            Kind::Evidence,
-        ),
-        (
-            v(&[
-                "scan",
-                "--root",
-                &root,
-                "--store",
-                &st,
-                "--manifest",
-                &m,
-                "--pubkey",
-                "X",
-            ]),
-            Kind::Key,
-        ),
-        (
-            v(&["scan", "--root", &root, "--store", &st, "--firmware", "X"]),
-            Kind::Firmware,
-        ),
-        (
-            v(&["collect", "--root", &root, "--firmware", "X"]),
-            Kind::Firmware,
-        ),
-        (
-            v(&["collect", "--root", &root, "--challenge", "X"]),
-            Kind::Document,
-        ),
-        (v(&["eventlog", "show", "X"]), Kind::EventLog),
-        (v(&["eventlog", "replay", "X"]), Kind::EventLog),
-        (
-            v(&[
-                "attest",
-                "challenge",
-                "X",
-                "--out",
-                &out,
-                "--secret-out",
-                &s.p("secret"),
-            ]),
-            Kind::Document,
-        ),
-        (v(&["firmware", "inspect", "X"]), Kind::Firmware),
-        (v(&["firmware", "diff", "X", "X"]), Kind::Firmware),
-        (
-            v(&[
-                "bundle",
-                "create",
-                "--evidence",
-                "X",
-                "--manifest",
-                &m,
-                "--verdict",
-                &m,
-                "--out",
-                &out,
-            ]),
-            Kind::Evidence,
-        ),
-        (
-            v(&[
-                "bundle",
-                "verify",
-                "X",
-                "--verdict-key",
-                &p,
-                "--log-key",
-                "x+00000000+AQ==",
-            ]),
-            Kind::Bundle,
-        ),
-        (v(&["log", "append", "X", "--store", &st]), Kind::Evidence),
-        (v(&["log", "prove", "X", "--store", &st]), Kind::Evidence),
-        (
-            v(&["log", "verify-proof", &m, "--verifier", "X"]),
-            Kind::Proof,
-        ),
-        (v(&["log", "consistency", "X", "--store", &st]), Kind::Proof),
-        (
-            v(&["log", "audit", "--store", &st, "--checkpoint", "X"]),
-            Kind::Proof,
-        ),
-        (
-            v(&[
-                "log",
-                "init",
-                "--store",
-                &s.p("store2"),
-                "--origin",
-                "o.test/log",
-                "--key",
-                "X",
-            ]),
-            Kind::Key,
-        ),
-    ]
+/// A case's command line: `X` replaced by the hostile file, `$cert` by a real platform
+/// certificate, any other `$name` by that file in the setup folder.
+fn argv(s: &Setup, template: &str, hostile: &str) -> Vec<String> {
+    let cert = testdata().join("platform-cert/goattest-Intel_nuc1.cer");
+    template
+        .split_whitespace()
+        .map(|a| match a {
+            "X" => hostile.to_owned(),
+            "$cert" => cert.to_str().unwrap().to_owned(),
+            _ => match a.strip_prefix('$') {
+                Some(name) => s.p(name),
+                None => a.to_owned(),
+            },
+        })
+        .collect()
 }
 
 /// Runs boardproof under GNU time; returns exit code, stderr and peak RSS in KiB. A run that
@@ -404,14 +222,10 @@ fn every_file_argument_is_read_within_its_cap() {
     }
     let s = setup();
     let hostile = ["/dev/zero".to_owned(), s.p("fifo"), s.p("adir"), s.p("big")];
-    let cases = cases(&s);
     let mut checked = 0;
-    for (args, kind) in &cases {
+    for (template, kind) in CASES {
         for h in &hostile {
-            let argv: Vec<String> = args
-                .iter()
-                .map(|a| if a == "X" { h.clone() } else { a.clone() })
-                .collect();
+            let argv = argv(&s, template, h);
             let (rc, err, kib) = measured(&argv, &s.w);
             let lines: Vec<&str> = err.lines().collect();
             assert_eq!(rc, 2, "{argv:?}: exit {rc}: {err}");
@@ -428,5 +242,5 @@ fn every_file_argument_is_read_within_its_cap() {
             checked += 1;
         }
     }
-    assert_eq!(checked, cases.len() * hostile.len());
+    assert_eq!(checked, CASES.len() * hostile.len());
 }

@@ -330,14 +330,9 @@ fn bad_input_is_exit_2_with_the_file_named() {
     let good = w.join("good");
     std::fs::write(&good, "g").unwrap();
     let st = w.join("store");
-    let o = run(&[
-        "log",
-        "append",
-        s(&good),
-        s(&w.join("missing")),
-        "--store",
-        s(&st),
-    ]);
+    let missing = w.join("missing");
+    let append = ["log", "append", s(&good), s(&missing), "--store", s(&st)];
+    let o = run(&append);
     assert_eq!(code(&o), 2);
     // Nothing was appended: the files are read before the store is even opened, so none was
     // created, and a reading command does not create one either.
@@ -358,14 +353,7 @@ fn bad_input_is_exit_2_with_the_file_named() {
         "--origin",
         "test.example/log",
     ]);
-    let o = run(&[
-        "log",
-        "append",
-        s(&good),
-        s(&w.join("missing")),
-        "--store",
-        s(&st),
-    ]);
+    let o = run(&append);
     assert_eq!(code(&o), 2);
     let v = json(&ok(&["log", "show", "--store", s(&st), "--json"]));
     assert_eq!(v["size"], 0);
