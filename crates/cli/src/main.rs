@@ -111,6 +111,10 @@ enum Command {
         /// become notes naming the declaration. Repeatable. See docs/verify.md.
         #[arg(long)]
         expect_change: Vec<String>,
+        /// Sources the evidence must have (`smbios,tpm,pci`…; repeatable): each one that is
+        /// not `ok` is a `source-missing` finding, whatever the reference had.
+        #[arg(long, value_delimiter = ',', value_name = "SOURCE")]
+        require: Vec<boardproof_evidence::Source>,
         /// Store the verdict (an in-toto statement naming the evidence and the manifest by
         /// digest) and append it to the store's transparency log.
         #[arg(long)]
@@ -749,6 +753,10 @@ struct ScanArgs {
     /// Add a firmware image's module inventory (`LABEL=PATH` or `PATH`), as collect does.
     #[arg(long, value_name = "[LABEL=]IMAGE")]
     firmware: Vec<String>,
+    /// Sources this scan must have (`smbios,tpm,pci`…; repeatable): each one that is not
+    /// `ok` is a `source-missing` finding, on the first scan too.
+    #[arg(long, value_delimiter = ',', value_name = "SOURCE")]
+    require: Vec<boardproof_evidence::Source>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -874,6 +882,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             ek_ca,
             ima_allowlist,
             expect_change,
+            require,
             record,
             store,
             sign_key,
@@ -912,6 +921,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                             .map_err(|e| anyhow::anyhow!("--expect-change {e}"))
                     })
                     .collect::<anyhow::Result<_>>()?,
+                required: require,
             },
             json,
         ),
@@ -923,6 +933,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             manifest: a.manifest.zip(a.pubkey),
             accept: a.accept.then_some(a.reason.unwrap_or_default()),
             firmware: a.firmware,
+            require: a.require,
             json: a.json,
         }),
         Command::History {

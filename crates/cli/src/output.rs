@@ -114,16 +114,17 @@ pub fn report(r: &Report, json_out: bool) -> anyhow::Result<crate::Outcome> {
     })
 }
 
-/// The findings table, grouped by severity (findings arrive sorted most severe first).
+/// The findings table, grouped by severity (findings arrive sorted most severe first): what
+/// and where, one short line each. Expected and observed values can be hundreds of characters
+/// (a component's whole identity); they follow the table, one finding at a time, so that no
+/// table is wider than its subjects.
 pub fn findings_table(findings: &[Finding]) -> String {
-    let mut t = table(&["severity", "kind", "subject", "expected", "observed"]);
+    let mut t = table(&["severity", "kind", "subject"]);
     for f in findings {
         t.add_row(vec![
             severity_cell(f.severity),
             Cell::new(f.kind.as_str()),
             Cell::new(&f.subject),
-            Cell::new(f.expected.as_deref().unwrap_or("-")),
-            Cell::new(f.observed.as_deref().unwrap_or("-")),
         ]);
     }
     t.to_string()
@@ -132,9 +133,34 @@ pub fn findings_table(findings: &[Finding]) -> String {
 /// A whole report for people.
 pub fn report_text(r: &Report) -> String {
     let mut s = format!("Compared with {}\n", r.reference);
-    if r.findings.is_empty() {
-        s.push_str("VERIFIED: no difference from the reference in anything compared.\n");
+    // How much was seen: a verdict over half the sources is not one over all of them.
+    let unseen = if r.unavailable.is_empty() {
+        String::new()
     } else {
+        format!(
+            "{} of {} sources unavailable: {}",
+            r.unavailable.len(),
+            r.sources,
+            r.unavailable
+                .iter()
+                .map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    if r.findings.is_empty() {
+        if unseen.is_empty() {
+            s.push_str("VERIFIED: no difference from the reference in anything compared.\n");
+        } else {
+            s.push_str(&format!(
+                "VERIFIED — {unseen}; no difference from the reference in what the others show \
+                 (require sources with --require).\n"
+            ));
+        }
+    } else {
+        if !unseen.is_empty() {
+            s.push_str(&format!("{unseen}.\n"));
+        }
         let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
         s.push_str(&format!(
             "FINDINGS: {} ({} critical, {} high, {} medium, {} low)\n",
@@ -148,6 +174,12 @@ pub fn report_text(r: &Report) -> String {
         s.push('\n');
         for f in &r.findings {
             s.push_str(&format!("- [{}] {}\n", f.kind.as_str(), f.message));
+            if let Some(e) = &f.expected {
+                s.push_str(&format!("    expected: {e}\n"));
+            }
+            if let Some(o) = &f.observed {
+                s.push_str(&format!("    observed: {o}\n"));
+            }
         }
     }
     for n in &r.notes {
@@ -169,7 +201,7 @@ pub fn sources_table(sources: &[SourceReport]) -> String {
         let mut details: Vec<String> = s.reason.iter().cloned().collect();
         details.extend(s.notes.iter().cloned());
         t.add_row(vec![
-            Cell::new(&s.name),
+            Cell::new(s.name),
             status,
             Cell::new(s.items),
             Cell::new(details.join("\n")),

@@ -49,7 +49,7 @@ pub fn attach(ev: &mut Evidence, images: Vec<FirmwareImage>, note: Option<&str>)
         .collect();
     notes.extend(note.map(str::to_owned));
     ev.sources.push(SourceReport {
-        name: "firmware".into(),
+        name: boardproof_evidence::Source::Firmware,
         status: SourceStatus::Ok,
         reason: None,
         items: images.len() as u64,

@@ -19,7 +19,7 @@ pub mod tpm2;
 use std::path::{Path, PathBuf};
 
 use boardproof_evidence::{
-    Evidence, Host, Inventory, SourceReport, SourceStatus, Volatile, EVIDENCE_SCHEMA,
+    Evidence, Host, Inventory, Source, SourceReport, SourceStatus, Volatile, EVIDENCE_SCHEMA,
 };
 use boardproof_formats::pci_ids::PciIds;
 
@@ -107,63 +107,12 @@ pub fn load_pci_ids() -> Option<PciIds> {
     })
 }
 
-/// The sources, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Smbios,
-    Pci,
-    OptionRoms,
-    Usb,
-    I2c,
-    Block,
-    Net,
-    Cpu,
-    KernelModules,
-    Acpi,
-    Tpm,
-    Ima,
-}
-
-const ORDER: [Source; 12] = [
-    Source::Smbios,
-    Source::Pci,
-    Source::OptionRoms,
-    Source::Usb,
-    Source::I2c,
-    Source::Block,
-    Source::Net,
-    Source::Cpu,
-    Source::KernelModules,
-    Source::Acpi,
-    Source::Tpm,
-    Source::Ima,
-];
-
-impl Source {
-    const fn name(self) -> &'static str {
-        match self {
-            Source::Smbios => "smbios",
-            Source::Pci => "pci",
-            Source::OptionRoms => "option-roms",
-            Source::Usb => "usb",
-            Source::I2c => "i2c",
-            Source::Block => "block",
-            Source::Net => "net",
-            Source::Cpu => "cpu",
-            Source::KernelModules => "kernel-modules",
-            Source::Acpi => "acpi",
-            Source::Tpm => "tpm",
-            Source::Ima => "ima",
-        }
-    }
-}
-
 /// The names of the sources, in the order they run.
 pub const SOURCES: [&str; 12] = {
     let mut names = [""; 12];
     let mut i = 0;
-    while i < ORDER.len() {
-        names[i] = ORDER[i].name();
+    while i < Source::COLLECTED.len() {
+        names[i] = Source::COLLECTED[i].as_str();
         i += 1;
     }
     names
@@ -182,9 +131,9 @@ pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> 
         ..Volatile::default()
     };
     let mut reports = Vec::new();
-    let total = ORDER.len();
-    for (i, source) in ORDER.into_iter().enumerate() {
-        let name = source.name();
+    let total = Source::COLLECTED.len();
+    for (i, source) in Source::COLLECTED.into_iter().enumerate() {
+        let name = source.as_str();
         progress(name, i, total);
         // Each source fills its own inventory, merged only when it returns: a source that
         // fails (or, being a bug, panics) leaves nothing half-written and loses no other.
@@ -214,21 +163,21 @@ pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> 
         };
         reports.push(match out {
             Ok(o) => SourceReport {
-                name: name.to_owned(),
+                name: source,
                 status: o.status.unwrap_or(SourceStatus::Ok),
                 reason: o.reason,
                 items: o.items,
                 notes: o.notes,
             },
             Err(Error::Unavailable(reason)) => SourceReport {
-                name: name.to_owned(),
+                name: source,
                 status: SourceStatus::Unavailable,
                 reason: Some(reason),
                 items: 0,
                 notes: Vec::new(),
             },
             Err(e) => SourceReport {
-                name: name.to_owned(),
+                name: source,
                 status: SourceStatus::Error,
                 reason: Some(e.to_string()),
                 items: 0,
@@ -281,6 +230,10 @@ fn run_source(
         Source::Acpi => sources::acpi::collect(root, inv),
         Source::Tpm => sources::tpm::collect(root, inv, volatile),
         Source::Ima => sources::ima::collect(root, inv),
+        // Images are given to the collector, not found on the host: see `firmware::attach`.
+        Source::Firmware => Err(Error::Unavailable(
+            "firmware images are given, not collected".into(),
+        )),
     }
 }
 

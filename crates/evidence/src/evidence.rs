@@ -45,7 +45,7 @@ impl Evidence {
     }
 
     /// The report for source `name`, if it ran.
-    pub fn source(&self, name: &str) -> Option<&SourceReport> {
+    pub fn source(&self, name: crate::Source) -> Option<&SourceReport> {
         self.sources.iter().find(|s| s.name == name)
     }
 }
@@ -536,8 +536,8 @@ impl SourceStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceReport {
-    /// Source name: smbios, pci, usb, i2c, block, net, cpu, kernel-modules, acpi, tpm, ima.
-    pub name: String,
+    /// Which source.
+    pub name: crate::Source,
     /// Outcome.
     pub status: SourceStatus,
     /// Why it is unavailable or failed.

@@ -66,6 +66,32 @@ pub enum FindingKind {
     KeyRevoked,
     /// A source the reference has is missing from the evidence.
     SourceMissing,
+    /// A delta (a delta platform certificate) that cannot amend the base it is given with:
+    /// another base, another platform, or validity out of order.
+    DeltaInvalid,
+}
+
+impl Finding {
+    /// A finding with no `locus` yet: the one constructor, so that every crate builds
+    /// findings the same way ([`Finding::at`] adds the pinpoint).
+    pub fn new(
+        kind: FindingKind,
+        severity: Severity,
+        subject: impl Into<String>,
+        expected: Option<String>,
+        observed: Option<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            severity,
+            subject: subject.into(),
+            expected,
+            observed,
+            message: message.into(),
+            locus: BTreeMap::new(),
+        }
+    }
 }
 
 impl FindingKind {
@@ -98,6 +124,7 @@ impl FindingKind {
             FindingKind::ManifestExpired => "manifest-expired",
             FindingKind::KeyRevoked => "key-revoked",
             FindingKind::SourceMissing => "source-missing",
+            FindingKind::DeltaInvalid => "delta-invalid",
         }
     }
 }
@@ -194,6 +221,18 @@ pub struct Report {
     /// with the same identity, or a reference source that was not available either time).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// How many sources the evidence reports on (0 when the comparison does not go by
+    /// source, as a platform certificate's does).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sources: u64,
+    /// The evidence's sources that are not `ok`: nothing they would show was compared. A
+    /// verdict is only as wide as what was seen.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<crate::Source>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The `schema` of a report.
@@ -236,6 +275,10 @@ pub struct ScanResult {
     /// Comparison with the signed manifest, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifest_report: Option<Report>,
+    /// The required sources (`--require`) judged on their own, when nothing else judged
+    /// them (a first scan without a manifest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirements_report: Option<Report>,
     /// How each source ended on this scan.
     pub sources: Vec<crate::SourceReport>,
     /// Things the operator must look at that are not findings (e.g. a first scan in a store

@@ -13,12 +13,14 @@ pub mod evidence;
 pub mod finding;
 pub mod firmware_tree;
 pub mod reference;
+pub mod source;
 
 pub use attestation::*;
 pub use evidence::*;
 pub use finding::*;
 pub use firmware_tree::*;
 pub use reference::*;
+pub use source::{Source, UnknownSource};
 
 /// Errors reading a document of this model.
 #[derive(Debug, thiserror::Error)]

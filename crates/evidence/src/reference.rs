@@ -24,8 +24,8 @@ pub struct Reference {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceState {
-    /// Source name.
-    pub name: String,
+    /// Which source.
+    pub name: crate::Source,
     /// Status when the reference was made.
     pub status: SourceStatus,
 }
@@ -39,7 +39,7 @@ impl Reference {
                 .sources
                 .iter()
                 .map(|s: &SourceReport| SourceState {
-                    name: s.name.clone(),
+                    name: s.name,
                     status: s.status,
                 })
                 .collect(),

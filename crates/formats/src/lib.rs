@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod acpi;
+pub mod component_class;
 pub mod error;
 pub mod eventlog;
 pub mod guid;

@@ -15,6 +15,7 @@
 
 use der::Decode;
 
+use crate::component_class::{self, Category};
 use crate::error::{ErrorKind, ParseError};
 
 /// Upper bound on components read from one certificate.
@@ -41,7 +42,7 @@ pub const OID_BASE_CERT: &str = "2.23.133.8.2";
 /// `tcg-kp-DeltaPlatformAttributeCertificate`.
 pub const OID_DELTA_CERT: &str = "2.23.133.8.5";
 /// The TCG component class registry.
-pub const OID_TCG_REGISTRY: &str = "2.23.133.18.3.1";
+pub use crate::component_class::OID_TCG as OID_TCG_REGISTRY;
 
 /// One DER element: tag, where it starts, its whole encoding and its contents.
 #[derive(Debug, Clone, Copy)]
@@ -833,31 +834,15 @@ impl ComponentClass {
         {
             return None;
         }
-        let v = hex::decode(&self.value).ok()?;
-        let [a, b, _, _] = v.as_slice() else {
-            return None;
-        };
-        Some(match u16::from_be_bytes([*a, *b]) {
-            0x0001 => "Processors",
-            0x0002 => "Containers",
-            0x0003 => "IC Boards",
-            0x0004 => "Modules",
-            0x0005 => "Controllers",
-            0x0006 => "Memory",
-            0x0007 => "Storage",
-            0x0008 => "Media Drives",
-            0x0009 => "Network Adapters",
-            0x000a => "Energy Object",
-            0x000b => "Sensors",
-            0x000c => "Display Devices",
-            0x000d => "Cooling",
-            0x000e => "Input Devices",
-            0x000f => "Slots",
-            0x0010 => "Ports",
-            0x0011 => "Discrete Component",
-            0x0012 => "Cabling",
-            0x0013 => "Firmware",
-            _ => return None,
-        })
+        let v = component_class::parse_hex(&self.value)?;
+        Category::from_code(u16::try_from(v >> 16).ok()?).map(Category::name)
+    }
+
+    /// What kind of thing the class names, in whichever registry it is from.
+    pub fn meaning(&self) -> Option<component_class::Meaning> {
+        component_class::meaning(
+            self.registry.as_deref(),
+            component_class::parse_hex(&self.value)?,
+        )
     }
 }

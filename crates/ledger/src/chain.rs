@@ -30,25 +30,6 @@ pub struct ChainCheck {
     pub notes: Vec<String>,
 }
 
-fn finding(
-    kind: FindingKind,
-    severity: Severity,
-    subject: String,
-    expected: Option<String>,
-    observed: Option<String>,
-    message: String,
-) -> Finding {
-    Finding {
-        kind,
-        severity,
-        subject,
-        expected,
-        observed,
-        message,
-        locus: Default::default(),
-    }
-}
-
 /// Checks `manifest_bytes` (a manifest file) against `policy`, already opened with `vendor`,
 /// at time `now` (RFC 3339). Errors only for input that cannot be read as a manifest at all.
 pub fn check(
@@ -76,7 +57,7 @@ pub fn check(
     let subject = format!("manifest of {}", claimed.host.describe());
     let now_t = parse_time("now", now)?;
     if parse_time("valid_until", &policy.valid_until)? < now_t {
-        out.findings.push(finding(
+        out.findings.push(Finding::new(
             FindingKind::ManifestExpired,
             Severity::High,
             format!("trust policy of {}", policy.vendor),
@@ -95,7 +76,7 @@ pub fn check(
         .iter()
         .filter(|r| keyids.contains(&r.key_id.as_str()))
     {
-        out.findings.push(finding(
+        out.findings.push(Finding::new(
             FindingKind::KeyRevoked,
             Severity::Critical,
             subject.clone(),
@@ -124,7 +105,7 @@ pub fn check(
                     verified = Some((a, pk));
                 }
             } else {
-                out.findings.push(finding(
+                out.findings.push(Finding::new(
                     FindingKind::ManifestSignatureInvalid,
                     Severity::Critical,
                     subject.clone(),
@@ -141,7 +122,7 @@ pub fn check(
     }
     let Some((auth, pk)) = verified else {
         if !named_any {
-            out.findings.push(finding(
+            out.findings.push(Finding::new(
                 FindingKind::SignerNotAuthorized,
                 Severity::Critical,
                 subject,
@@ -189,7 +170,7 @@ pub fn check(
         .iter()
         .any(|p| p.matches(mfr, product, board.as_deref()))
     {
-        out.findings.push(finding(
+        out.findings.push(Finding::new(
             FindingKind::SignerNotAuthorized,
             Severity::Critical,
             subject.clone(),
@@ -226,7 +207,7 @@ pub fn check(
         .map(|t| parse_time("valid_until", t))
         .transpose()?;
     if from.is_some_and(|f| made < f) || until.is_some_and(|u| made > u) {
-        out.findings.push(finding(
+        out.findings.push(Finding::new(
             FindingKind::ManifestExpired,
             Severity::High,
             subject.clone(),
@@ -246,7 +227,7 @@ pub fn check(
         ));
     }
     if policy.require_vendor_cosign && !env.signed_by(vendor)? {
-        out.findings.push(finding(
+        out.findings.push(Finding::new(
             FindingKind::SignerNotAuthorized,
             Severity::Critical,
             subject.clone(),

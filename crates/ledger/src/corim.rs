@@ -94,8 +94,47 @@ pub struct ReferenceTriple {
     /// Environment class model.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Environment class id (an OID, UUID or bytes, written as text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_id: Option<String>,
+    /// Environment class layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    /// Environment class index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// Environment instance (a UEID, UUID, bytes or key, written as text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// Environment group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Measurements.
     pub measurements: Vec<Measurement>,
+}
+
+impl ReferenceTriple {
+    /// The environment as one line: every field it has, so that two environments that
+    /// differ in any of them never read alike.
+    pub fn environment(&self) -> String {
+        let mut parts = vec![format!(
+            "{} {}",
+            self.vendor.as_deref().unwrap_or("-"),
+            self.model.as_deref().unwrap_or("-")
+        )];
+        for (name, v) in [
+            ("class", &self.class_id),
+            ("layer", &self.layer),
+            ("index", &self.index),
+            ("instance", &self.instance),
+            ("group", &self.group),
+        ] {
+            if let Some(v) = v {
+                parts.push(format!("{name} {v}"));
+            }
+        }
+        parts.join(", ")
+    }
 }
 
 /// One CoMID.
@@ -274,9 +313,15 @@ fn comid(v: &Value) -> Result<Comid, Error> {
             };
             let env = as_map(env, "environment")?;
             let class = map_get(&env, 0).map(|c| as_map(c, "class")).transpose()?;
+            let field = |k| class.as_ref().and_then(|c| map_get(c, k)).and_then(text);
             let mut rt = ReferenceTriple {
-                vendor: class.as_ref().and_then(|c| map_get(c, 1)).and_then(text),
-                model: class.as_ref().and_then(|c| map_get(c, 2)).and_then(text),
+                class_id: field(0),
+                vendor: field(1),
+                model: field(2),
+                layer: field(3),
+                index: field(4),
+                instance: map_get(&env, 1).and_then(text),
+                group: map_get(&env, 2).and_then(text),
                 measurements: Vec::new(),
             };
             for mm in as_array(ms, "measurements")? {

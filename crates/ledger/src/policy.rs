@@ -47,6 +47,11 @@ pub struct Policy {
     /// Revoked keys.
     #[serde(default)]
     pub revoked: Vec<Revocation>,
+    /// Sources every verification under this policy requires (`smbios`, `tpm`, …): one
+    /// that is not `ok` in the evidence is a `source-missing` finding, so that thin evidence
+    /// cannot pass.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub require_sources: Vec<boardproof_evidence::Source>,
 }
 
 /// One contract manufacturer's authorization.
@@ -124,6 +129,9 @@ pub struct PolicyInput {
     /// Revoked keys.
     #[serde(default)]
     pub revoked: Vec<RevocationInput>,
+    /// See [`Policy::require_sources`].
+    #[serde(default)]
+    pub require_sources: Vec<boardproof_evidence::Source>,
 }
 
 /// [`Authorization`] as written by the vendor.
@@ -351,6 +359,7 @@ pub fn build(
         require_vendor_cosign: input.require_vendor_cosign,
         manufacturers,
         revoked,
+        require_sources: input.require_sources.clone(),
     };
     p.check()?;
     Ok(p)

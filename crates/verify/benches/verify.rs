@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use boardproof_evidence::{
-    Component, ComponentClass, Evidence, Host, Inventory, Reference, SourceReport, SourceStatus,
-    Volatile, EVIDENCE_SCHEMA,
+    Component, ComponentClass, Evidence, Host, Inventory, Reference, Source, SourceReport,
+    SourceStatus, Volatile, EVIDENCE_SCHEMA,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -69,16 +69,23 @@ fn evidence(n: usize) -> Evidence {
             components: (0..n).map(component).collect(),
             ..Inventory::default()
         },
-        sources: ["smbios", "pci", "usb", "i2c", "block", "net"]
-            .iter()
-            .map(|s| SourceReport {
-                name: (*s).to_owned(),
-                status: SourceStatus::Ok,
-                reason: None,
-                items: 1,
-                notes: Vec::new(),
-            })
-            .collect(),
+        sources: [
+            Source::Smbios,
+            Source::Pci,
+            Source::Usb,
+            Source::I2c,
+            Source::Block,
+            Source::Net,
+        ]
+        .into_iter()
+        .map(|s| SourceReport {
+            name: s,
+            status: SourceStatus::Ok,
+            reason: None,
+            items: 1,
+            notes: Vec::new(),
+        })
+        .collect(),
         volatile: Volatile::default(),
     }
 }

@@ -3,12 +3,14 @@
 //! lack of input (no CA set, no challenge secret, no event log) is a note, never a silent pass.
 
 use boardproof_attest::{ekcert, quote};
-use boardproof_evidence::{Attestation, AttestationSecret, Evidence, FindingKind, Severity};
+use boardproof_evidence::{
+    Attestation, AttestationSecret, Evidence, Finding, FindingKind, Severity,
+};
 use boardproof_formats::eventlog::algorithm_name;
 use boardproof_formats::tpm2::Public;
 use sha2::{Digest, Sha256};
 
-use crate::{finding, Outcome};
+use crate::Outcome;
 
 /// What the verifier brings to check a quote.
 #[derive(Debug, Clone, Default)]
@@ -24,7 +26,7 @@ pub struct QuoteCheck {
 /// A `quote-invalid` finding; `check` (its `locus`) names the step that failed: `encoding`,
 /// `ak`, `signature`, `ek`, `ek-certificate` or `binding`.
 fn invalid(subject: &str, check: &str, why: String) -> boardproof_evidence::Finding {
-    finding(
+    Finding::new(
         FindingKind::QuoteInvalid,
         Severity::Critical,
         subject,
@@ -40,7 +42,7 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
     let Some(a) = &ev.volatile.attestation else {
         if check.secret.is_some() {
             out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::QuoteStale,
                     Severity::Critical,
                     "TPM quote",
@@ -126,7 +128,7 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
                 ));
             } else if hex::encode(&attest.extra_data) != s.secret {
                 out.findings.push(
-                    finding(
+                    Finding::new(
                         FindingKind::QuoteStale,
                         Severity::Critical,
                         "TPM quote",
@@ -260,7 +262,7 @@ fn pcr_digest(ev: &Evidence, attest: &boardproof_formats::tpm2::Attest, out: &mu
         }
     }
     if want != attest.pcr_digest {
-        out.findings.push(finding(
+        out.findings.push(Finding::new(
             FindingKind::PcrMismatch,
             Severity::Critical,
             format!("quoted PCRs {}", shown.join(", ")),

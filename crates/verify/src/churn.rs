@@ -129,11 +129,10 @@ pub(crate) fn apply(declared: &[ExpectedChange], out: &mut Outcome) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding;
-    use boardproof_evidence::Severity;
+    use boardproof_evidence::{Finding, Severity};
 
     fn f(kind: FindingKind, subject: &str) -> boardproof_evidence::Finding {
-        finding(kind, Severity::Critical, subject, None, None, "m")
+        Finding::new(kind, Severity::Critical, subject, None, None, "m")
     }
 
     #[test]
@@ -162,6 +161,7 @@ mod tests {
                 f(FindingKind::PcrMismatch, "PCR 4 (sha256)"),
             ],
             notes: vec![],
+            ..Outcome::default()
         };
         let declared = [
             ExpectedChange::parse("pcr=4,text=grubx64.efi").unwrap(),

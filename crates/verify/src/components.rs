@@ -12,9 +12,9 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::FxHasher;
 
-use boardproof_evidence::{Component, ComponentClass, FindingKind, Severity};
+use boardproof_evidence::{Component, ComponentClass, Finding, FindingKind, Severity};
 
-use crate::{finding, Outcome};
+use crate::Outcome;
 
 /// How the components of two sides pair up (indices into the sides as given).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -193,7 +193,7 @@ pub fn compare(expected: &[Component], observed: &[Component], out: &mut Outcome
             .into_iter()
             .collect();
         out.findings.push(
-            finding(
+            Finding::new(
                 FindingKind::ComponentChanged,
                 Severity::High,
                 format!("{} {}", got.class.as_str(), got.location),
@@ -216,7 +216,7 @@ pub fn compare(expected: &[Component], observed: &[Component], out: &mut Outcome
     for e in &m.removed {
         let c = &expected[*e];
         out.findings.push(
-            finding(
+            Finding::new(
                 FindingKind::ComponentRemoved,
                 Severity::High,
                 c.label(),
@@ -232,7 +232,7 @@ pub fn compare(expected: &[Component], observed: &[Component], out: &mut Outcome
     for o in &m.added {
         let c = &observed[*o];
         out.findings.push(
-            finding(
+            Finding::new(
                 FindingKind::ComponentAdded,
                 added_severity(c.class),
                 c.label(),

@@ -9,9 +9,9 @@
 
 use std::collections::BTreeSet;
 
-use boardproof_evidence::{FindingKind, MeasuredEvent, Severity};
+use boardproof_evidence::{Finding, FindingKind, MeasuredEvent, Severity};
 
-use crate::{finding, Outcome};
+use crate::Outcome;
 
 fn same(a: &MeasuredEvent, b: &MeasuredEvent) -> bool {
     a.event_type == b.event_type && a.digests == b.digests
@@ -107,7 +107,7 @@ fn report_gap(want: &[&MeasuredEvent], got: &[&MeasuredEvent], out: &mut Outcome
         };
         out.findings.push(
             at(
-                finding(
+                Finding::new(
                     FindingKind::EventlogEventChanged,
                     Severity::Critical,
                     subject(g),
@@ -126,7 +126,7 @@ fn report_gap(want: &[&MeasuredEvent], got: &[&MeasuredEvent], out: &mut Outcome
     }
     for g in got.iter().skip(paired) {
         out.findings.push(at(
-            finding(
+            Finding::new(
                 FindingKind::EventlogEventChanged,
                 Severity::Critical,
                 subject(g),
@@ -143,7 +143,7 @@ fn report_gap(want: &[&MeasuredEvent], got: &[&MeasuredEvent], out: &mut Outcome
     }
     for w in want.iter().skip(paired) {
         out.findings.push(at(
-            finding(
+            Finding::new(
                 FindingKind::EventlogEventChanged,
                 Severity::Critical,
                 subject(w),
@@ -249,7 +249,7 @@ pub(crate) fn pcrs_match_log(ev: &boardproof_evidence::Evidence, out: &mut Outco
             let log_value = hex::encode(value);
             if &log_value != tpm_value {
                 out.findings.push(
-                    finding(
+                    Finding::new(
                         FindingKind::PcrMismatch,
                         Severity::Critical,
                         format!("PCR {pcr} ({alg})"),

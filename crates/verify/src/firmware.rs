@@ -10,9 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use boardproof_evidence::{FindingKind, FirmwareImage, FirmwareItem, Severity};
+use boardproof_evidence::{Finding, FindingKind, FirmwareImage, FirmwareItem, Severity};
 
-use crate::{finding, Outcome};
+use crate::Outcome;
 
 /// Compares the images of a reference with those of evidence, label by label.
 pub fn compare(want: &[FirmwareImage], got: &[FirmwareImage], out: &mut Outcome) {
@@ -24,7 +24,7 @@ pub fn compare(want: &[FirmwareImage], got: &[FirmwareImage], out: &mut Outcome)
         match got_by.get(label) {
             Some(g) => image(w, g, out),
             None => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::SourceMissing,
                     Severity::Medium,
                     format!("firmware {label}"),
@@ -103,7 +103,7 @@ pub fn image(want: &FirmwareImage, got: &FirmwareImage, out: &mut Outcome) {
         {
             continue;
         }
-        let f = finding(
+        let f = Finding::new(
             kind_of(wi, Change::Changed),
             Severity::Critical,
             subject(label, wi),
@@ -124,7 +124,7 @@ pub fn image(want: &FirmwareImage, got: &FirmwareImage, out: &mut Outcome) {
         // Every byte of an image lies in some item, so this means the comparison itself missed
         // something: say so rather than report the image as equal.
         out.findings.push(
-            finding(
+            Finding::new(
                 FindingKind::FirmwareChanged,
                 Severity::Critical,
                 format!("firmware {label}"),
@@ -248,7 +248,7 @@ fn at(
 }
 
 fn removed(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
-    let f = finding(
+    let f = Finding::new(
         kind_of(item, Change::Removed),
         Severity::Critical,
         subject(label, item),
@@ -265,7 +265,7 @@ fn added(label: &str, item: &FirmwareItem) -> boardproof_evidence::Finding {
     } else {
         " and holds data that is not erased flash".into()
     };
-    let f = finding(
+    let f = Finding::new(
         kind_of(item, Change::Added),
         Severity::Critical,
         subject(label, item),
@@ -285,7 +285,7 @@ fn item_changed(label: &str, w: &FirmwareItem, g: &FirmwareItem) -> boardproof_e
         (Some(a), Some(b)) if a != b => format!(" (UI name {a} is now {b})"),
         _ => String::new(),
     };
-    let f = finding(
+    let f = Finding::new(
         kind_of(w, Change::Changed),
         Severity::Critical,
         subject(label, w),

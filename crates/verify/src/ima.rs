@@ -11,10 +11,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use boardproof_evidence::{FindingKind, ImaList, Severity};
+use boardproof_evidence::{Finding, FindingKind, ImaList, Severity};
 use boardproof_formats::ima::Allowed;
 
-use crate::{finding, Outcome};
+use crate::Outcome;
 
 const BOOT_AGGREGATE: &str = "boot_aggregate";
 
@@ -55,7 +55,7 @@ fn judge(want: &BTreeMap<&str, BTreeSet<&str>>, now: &ImaList, against: &str, ou
         match want.get(name) {
             Some(digests) if digests.contains(digest) => {}
             Some(digests) => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::ImaFileChanged,
                     Severity::Critical,
                     format!("IMA-measured file {name}"),
@@ -69,7 +69,7 @@ fn judge(want: &BTreeMap<&str, BTreeSet<&str>>, now: &ImaList, against: &str, ou
                 .at("path", name),
             ),
             None => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::ImaFileUnknown,
                     Severity::High,
                     format!("IMA-measured file {name}"),
@@ -105,7 +105,7 @@ pub(crate) fn pcr10_matches_list(ev: &boardproof_evidence::Evidence, out: &mut O
         if !values.iter().any(|v| hex::encode(v) == *pcr10) {
             let last = values.last().map(hex::encode).unwrap_or_default();
             out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::PcrMismatch,
                     Severity::Critical,
                     format!("PCR 10 ({alg})"),

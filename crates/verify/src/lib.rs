@@ -22,7 +22,7 @@ pub mod reference_values;
 use std::collections::{BTreeMap, BTreeSet};
 
 use boardproof_evidence::{
-    Component, ComponentClass, Evidence, Finding, FindingKind, Reference, Report, Severity,
+    Component, ComponentClass, Evidence, Finding, FindingKind, Reference, Report, Severity, Source,
     SourceStatus, Verdict, REPORT_SCHEMA,
 };
 
@@ -37,6 +37,10 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Facts that are not findings.
     pub notes: Vec<String>,
+    /// How many sources the evidence reports on (0: not a comparison by source).
+    pub sources: u64,
+    /// The evidence's sources that are not `ok`.
+    pub unavailable: Vec<Source>,
 }
 
 /// Compares `ev` with `reference`. A quote in the evidence is not checked (a note says so):
@@ -54,6 +58,9 @@ pub struct Options {
     pub ima_allowlist: Option<Vec<boardproof_formats::ima::Allowed>>,
     /// Measured-boot changes the verifier expects: reported as notes, not findings.
     pub expected_changes: Vec<ExpectedChange>,
+    /// Sources that must be `ok` in the evidence: each one that is not is a
+    /// `source-missing` finding, whatever the reference had.
+    pub required: Vec<Source>,
 }
 
 /// Compares `ev` with `reference`, and checks its quote with `quote` when given.
@@ -83,6 +90,7 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
     // What a source did not see now is reported once, as source-missing; its items in the
     // reference are not also reported as removed, which would claim more than was seen.
     let unseen = sources(reference, ev, &mut out);
+    required(&opts.required, &unseen, ev, &mut out);
     if unseen.is_empty() {
         components::compare(
             &reference.inventory.components,
@@ -92,7 +100,7 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
     } else {
         let seen_only = |side: &[Component]| -> Vec<Component> {
             side.iter()
-                .filter(|c| !unseen.contains(class_source(c.class)))
+                .filter(|c| !unseen.contains(&class_source(c.class)))
                 .cloned()
                 .collect()
         };
@@ -107,13 +115,13 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
         ev.inventory.smbios.as_ref(),
         &mut out,
     );
-    if !unseen.contains("kernel-modules") {
+    if !unseen.contains(&Source::KernelModules) {
         modules(reference, ev, &mut out);
     }
-    if !unseen.contains("acpi") {
+    if !unseen.contains(&Source::Acpi) {
         acpi(reference, ev, &mut out);
     }
-    if !unseen.contains("option-roms") && !unseen.contains("pci") {
+    if !unseen.contains(&Source::OptionRoms) && !unseen.contains(&Source::Pci) {
         option_rom::compare(
             &reference.inventory.option_roms,
             &ev.inventory.option_roms,
@@ -122,7 +130,7 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
             &mut out,
         );
     }
-    if !unseen.contains("firmware") {
+    if !unseen.contains(&Source::Firmware) {
         firmware::compare(
             &reference.inventory.firmware,
             &ev.inventory.firmware,
@@ -135,7 +143,7 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
     ima::pcr10_matches_list(ev, &mut out);
     if let (Some(allowed), Some(got)) = (&opts.ima_allowlist, &ev.inventory.ima) {
         ima::compare_allowlist(allowed, got, &mut out);
-    } else if !unseen.contains("ima") {
+    } else if !unseen.contains(&Source::Ima) {
         if let (Some(want), Some(got)) = (&reference.inventory.ima, &ev.inventory.ima) {
             ima::compare(want, got, &mut out);
         }
@@ -169,6 +177,8 @@ pub fn report(outcome: Outcome, reference: String) -> Report {
         reference,
         findings: outcome.findings,
         notes: outcome.notes,
+        sources: outcome.sources,
+        unavailable: outcome.unavailable,
     }
 }
 
@@ -193,43 +203,89 @@ pub(crate) fn by_occurrence<'a, T: 'a, K: Ord + Clone>(
 }
 
 /// The collect source that records components of `class`.
-fn class_source(class: ComponentClass) -> &'static str {
+fn class_source(class: ComponentClass) -> Source {
     match class {
-        ComponentClass::Pci => "pci",
-        ComponentClass::Usb => "usb",
-        ComponentClass::I2c => "i2c",
-        ComponentClass::Block => "block",
-        ComponentClass::Nic => "net",
-        ComponentClass::Cpu => "cpu",
-        ComponentClass::Dimm | ComponentClass::PowerSupply => "smbios",
+        ComponentClass::Pci => Source::Pci,
+        ComponentClass::Usb => Source::Usb,
+        ComponentClass::I2c => Source::I2c,
+        ComponentClass::Block => Source::Block,
+        ComponentClass::Nic => Source::Net,
+        ComponentClass::Cpu => Source::Cpu,
+        ComponentClass::Dimm | ComponentClass::PowerSupply => Source::Smbios,
     }
 }
 
-pub(crate) fn finding(
-    kind: FindingKind,
-    severity: Severity,
-    subject: impl Into<String>,
-    expected: Option<String>,
-    observed: Option<String>,
-    message: impl Into<String>,
-) -> Finding {
-    Finding {
-        kind,
-        severity,
-        subject: subject.into(),
-        expected,
-        observed,
-        message: message.into(),
-        locus: std::collections::BTreeMap::new(),
+/// Only the requirements: each source of `want` that is not `ok` in `ev` is a
+/// `source-missing` finding. For evidence with nothing to compare against yet (a first scan).
+pub fn requirements(want: &[Source], ev: &Evidence) -> Outcome {
+    let mut out = Outcome {
+        sources: ev.sources.len() as u64,
+        unavailable: ev
+            .sources
+            .iter()
+            .filter(|s| s.status != SourceStatus::Ok)
+            .map(|s| s.name)
+            .collect(),
+        ..Outcome::default()
+    };
+    required(want, &BTreeSet::new(), ev, &mut out);
+    sort(&mut out);
+    out
+}
+
+/// A required source that is not `ok` in the evidence is a finding; one already reported
+/// because the reference had it (`unseen`) is not reported twice.
+fn required(want: &[Source], unseen: &BTreeSet<Source>, ev: &Evidence, out: &mut Outcome) {
+    let mut done = BTreeSet::new();
+    for &s in want {
+        if unseen.contains(&s) || !done.insert(s) {
+            continue;
+        }
+        let got = ev.source(s);
+        if got.is_some_and(|g| g.status == SourceStatus::Ok) {
+            continue;
+        }
+        let observed = got.map_or_else(
+            || "not collected".to_owned(),
+            |g| {
+                format!(
+                    "{}: {}",
+                    g.status.as_str(),
+                    g.reason.as_deref().unwrap_or("no reason given")
+                )
+            },
+        );
+        out.findings.push(
+            Finding::new(
+                FindingKind::SourceMissing,
+                Severity::Medium,
+                format!("source {s}"),
+                Some("ok (required)".into()),
+                Some(observed.clone()),
+                format!(
+                    "source {s} is required but this evidence has no {s} data ({observed}): \
+                     what it would show was not checked"
+                ),
+            )
+            .at("source", s.as_str())
+            .at("required", "true"),
+        );
     }
 }
 
 /// Compares source states; returns the sources that were `ok` in the reference and are not
 /// now (each one a `source-missing` finding).
-fn sources<'a>(reference: &'a Reference, ev: &Evidence, out: &mut Outcome) -> BTreeSet<&'a str> {
+fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) -> BTreeSet<Source> {
     let mut unseen = BTreeSet::new();
-    let observed = by_occurrence(&ev.sources, |s| s.name.as_str());
-    for (key, want) in by_occurrence(&reference.sources, |s| s.name.as_str()) {
+    out.sources = ev.sources.len() as u64;
+    out.unavailable = ev
+        .sources
+        .iter()
+        .filter(|s| s.status != SourceStatus::Ok)
+        .map(|s| s.name)
+        .collect();
+    let observed = by_occurrence(&ev.sources, |s| s.name);
+    for (key, want) in by_occurrence(&reference.sources, |s| s.name) {
         let got = observed.get(&key).copied();
         match (want.status, got) {
             (SourceStatus::Ok, Some(g)) if g.status == SourceStatus::Ok => {}
@@ -244,9 +300,9 @@ fn sources<'a>(reference: &'a Reference, ev: &Evidence, out: &mut Outcome) -> BT
                         )
                     },
                 );
-                unseen.insert(want.name.as_str());
+                unseen.insert(want.name);
                 out.findings.push(
-                    finding(
+                    Finding::new(
                         FindingKind::SourceMissing,
                         Severity::Medium,
                         format!("source {}", want.name),
@@ -259,7 +315,7 @@ fn sources<'a>(reference: &'a Reference, ev: &Evidence, out: &mut Outcome) -> BT
                             want.name
                         ),
                     )
-                    .at("source", &want.name),
+                    .at("source", want.name.as_str()),
                 );
             }
             (_, Some(g)) if g.status == SourceStatus::Ok => out.notes.push(format!(
@@ -290,7 +346,7 @@ fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
         };
         match expected.get(key) {
             None => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::KernelModuleUnknown,
                     Severity::High,
                     format!("kernel module {}", m.name),
@@ -306,7 +362,7 @@ fn modules(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
             ),
             Some(want) if want.sha256 != m.sha256 || want.signature != m.signature => {
                 out.findings.push(
-                    finding(
+                    Finding::new(
                         FindingKind::KernelModuleChanged,
                         Severity::Critical,
                         format!("kernel module {}", m.name),
@@ -355,7 +411,7 @@ fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
         let name = key.0;
         match got.get(key) {
             None => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::AcpiTableRemoved,
                     Severity::Medium,
                     format!("ACPI table {name}"),
@@ -367,7 +423,7 @@ fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
                 .at("oem_table_id", w.oem_table_id.as_deref().unwrap_or("-")),
             ),
             Some(g) if g.sha256 != w.sha256 => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::AcpiTableChanged,
                     Severity::Critical,
                     format!("ACPI table {name}"),
@@ -385,7 +441,7 @@ fn acpi(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
         let name = key.0;
         if !want.contains_key(key) {
             out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::AcpiTableAdded,
                     Severity::Critical,
                     format!("ACPI table {name}"),
@@ -404,7 +460,7 @@ fn tpm(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
     let (Some(want), Some(got)) = (&reference.inventory.tpm, &ev.inventory.tpm) else {
         if reference.inventory.tpm.is_none() && ev.inventory.tpm.is_some() {
             out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::PlatformChanged,
                     Severity::Medium,
                     "TPM",
@@ -424,7 +480,7 @@ fn tpm(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
             eventlog::compare(&w.events, &g.events, out)
         }
         (Some(w), Some(g)) if w.sha256 != g.sha256 => out.findings.push(
-            finding(
+            Finding::new(
                 FindingKind::EventlogEventChanged,
                 Severity::Critical,
                 "TPM event log (whole-log digest)",
@@ -437,7 +493,7 @@ fn tpm(reference: &Reference, ev: &Evidence, out: &mut Outcome) {
             .at("source", "eventlog"),
         ),
         (Some(w), None) => out.findings.push(
-            finding(
+            Finding::new(
                 FindingKind::SourceMissing,
                 Severity::Medium,
                 "TPM event log",

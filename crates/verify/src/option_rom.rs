@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use boardproof_evidence::{
-    Component, ComponentClass, FindingKind, OptionRom, OptionRomImage, Severity,
+    Component, ComponentClass, Finding, FindingKind, OptionRom, OptionRomImage, Severity,
 };
 
-use crate::{by_occurrence, finding, Outcome};
+use crate::{by_occurrence, Outcome};
 
 /// Compares the option ROMs of `want` and `got`, given both sides' components.
 pub fn compare(
@@ -52,7 +52,7 @@ pub fn compare(
             (Some(a), Some(b)) if a.sha256 != b.sha256 => {
                 let what = what_differs(a, b);
                 out.findings.push(
-                    finding(
+                    Finding::new(
                         FindingKind::OptionRomChanged,
                         Severity::Critical,
                         subject,
@@ -70,7 +70,7 @@ pub fn compare(
                 )
             }
             (Some(a), None) => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::OptionRomChanged,
                     Severity::Critical,
                     subject,
@@ -86,7 +86,7 @@ pub fn compare(
                 .at("change", "removed"),
             ),
             (None, Some(b)) => out.findings.push(
-                finding(
+                Finding::new(
                     FindingKind::OptionRomChanged,
                     Severity::Critical,
                     subject,

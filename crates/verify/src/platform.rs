@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use boardproof_evidence::{FindingKind, Handled, Severity, Smbios, SmbiosStructure};
+use boardproof_evidence::{Finding, FindingKind, Handled, Severity, Smbios, SmbiosStructure};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{by_occurrence, finding, Outcome};
+use crate::{by_occurrence, Outcome};
 
 /// Types whose contents change without any change to the server.
 const VOLATILE_TYPES: [u8; 5] = [15, 18, 23, 32, 33];
@@ -87,7 +87,7 @@ fn diff_record<T: Serialize>(
         } else {
             Severity::Low
         };
-        let f = finding(
+        let f = Finding::new(
             FindingKind::PlatformChanged,
             sev,
             format!("{subject}: {k}"),
@@ -154,7 +154,7 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
         match gw.get(key) {
             None => out.findings.push(
                 smbios_at(
-                    finding(
+                    Finding::new(
                         FindingKind::PlatformChanged,
                         Severity::Medium,
                         subject.clone(),
@@ -174,7 +174,7 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
                     f.subject.starts_with(&subject) || (k.0 == 0 && f.subject.starts_with(&prefix))
                 });
                 if !explained {
-                    let f = finding(
+                    let f = Finding::new(
                         FindingKind::PlatformChanged,
                         Severity::Medium,
                         subject.clone(),
@@ -193,7 +193,7 @@ pub fn compare(want: Option<&Smbios>, got: Option<&Smbios>, out: &mut Outcome) {
         let k = &key.0;
         if !ww.contains_key(key) {
             let subject = format!("{} (type {}) handle {:#06x}", type_name(k.0), k.0, k.1);
-            let f = finding(
+            let f = Finding::new(
                 FindingKind::PlatformChanged,
                 Severity::Medium,
                 subject.clone(),

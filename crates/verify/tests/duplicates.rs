@@ -88,7 +88,7 @@ fn repeated_acpi_table_names_are_compared_copy_by_copy() {
 fn a_repeated_source_name_is_compared_copy_by_copy() {
     use boardproof_evidence::{SourceReport, SourceStatus};
     let src = |status| SourceReport {
-        name: "i2c".into(),
+        name: boardproof_evidence::Source::I2c,
         status,
         reason: None,
         items: 0,

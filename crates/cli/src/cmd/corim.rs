@@ -31,11 +31,7 @@ fn text(c: &Corim) -> String {
         s.push_str(&format!("CoMID {}\n", m.tag_id));
         let mut t = output::table(&["environment", "measurement", "digests"]);
         for rt in &m.reference_values {
-            let env = format!(
-                "{} {}",
-                rt.vendor.as_deref().unwrap_or("-"),
-                rt.model.as_deref().unwrap_or("-")
-            );
+            let env = rt.environment();
             for ms in &rt.measurements {
                 let mut ds: Vec<String> =
                     ms.digests.iter().map(|(a, h)| format!("{a}:{h}")).collect();

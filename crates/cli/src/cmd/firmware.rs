@@ -361,10 +361,19 @@ pub fn inspect(path: &Path, json: bool) -> anyhow::Result<Outcome> {
             ]
         })
         .collect();
-    let files = flat.iter().filter(|(_, n)| n.kind == "file").count();
+    // Pad files are counted apart, as the module inventory (and `firmware diff`) keeps them.
+    let pads = flat
+        .iter()
+        .filter(|(_, n)| n.kind == "file" && n.subtype == "Pad")
+        .count();
+    let files = flat
+        .iter()
+        .filter(|(_, n)| n.kind == "file")
+        .count()
+        .saturating_sub(pads);
     let volumes = flat.iter().filter(|(_, n)| n.kind == "volume").count();
     let mut text = format!(
-        "{}: {} bytes, {volumes} volumes, {files} files (offsets '-' lie inside decompressed data)\n",
+        "{}: {} bytes, {volumes} volumes, {files} files and {pads} pad files (offsets '-' lie inside decompressed data)\n",
         path.display(),
         size
     );
@@ -417,13 +426,15 @@ pub fn diff(a: &Path, b: &Path, json: bool) -> anyhow::Result<Outcome> {
     if json {
         output::print(&output::json(&report)?)?;
     } else {
-        let files = |i: &FirmwareImage| i.items.iter().filter(|x| x.kind == "file").count();
+        let count = |i: &FirmwareImage, k: &str| i.items.iter().filter(|x| x.kind == k).count();
         let mut text = format!(
-            "{}: {} files; {}: {} files\n",
+            "{}: {} files and {} pad files; {}: {} files and {} pad files\n",
             a.display(),
-            files(&want),
+            count(&want, "file"),
+            count(&want, "pad"),
             b.display(),
-            files(&got)
+            count(&got, "file"),
+            count(&got, "pad")
         );
         text.push_str(&output::report_text(&report));
         output::print(&text)?;

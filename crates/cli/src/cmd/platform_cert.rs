@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use boardproof_formats::component_class::{self, tcg};
 use boardproof_formats::platform_cert::{self, PlatformCert};
 use serde::Serialize;
 
@@ -25,9 +26,14 @@ fn table(c: &PlatformCert, components: &[platform_cert::Component]) -> String {
         c.config_version.map_or("?".to_owned(), |v| v.to_string()),
         c.serial,
         c.issuer,
-        c.holder
-            .as_ref()
-            .map_or("(none)".to_owned(), |(i, s)| format!("EK certificate {s} of {i}")),
+        c.holder.as_ref().map_or("(none)".to_owned(), |(i, s)| format!(
+            "{} {s} of {i}",
+            if c.is_delta() {
+                "base platform certificate"
+            } else {
+                "EK certificate"
+            }
+        )),
         c.not_before,
         c.not_after,
         c.manufacturer.as_deref().unwrap_or("?"),
@@ -87,6 +93,9 @@ struct VerifyOut {
     signed_by: Option<String>,
     chain: Vec<String>,
     components: usize,
+    /// Why a delta cannot amend the base (also findings of `report` when there is one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    deltas: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<boardproof_evidence::Report>,
 }
@@ -149,27 +158,27 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         if let Err(e) = boardproof_attest::platform_cert::verify(&c, &anchors, now) {
             failed.push(format!("{}: {e}", d.display()));
         }
-        deltas.push(c);
+        deltas.push((d.display().to_string(), c));
     }
+    let order = boardproof_verify::platform_cert::check_deltas(&base, &deltas);
+    let deltas: Vec<PlatformCert> = deltas.into_iter().map(|(_, c)| c).collect();
     let components = boardproof_verify::platform_cert::apply_deltas(&base, &deltas);
     let report = match a.evidence {
         Some(p) => {
             let ev = super::read_evidence(p)?;
             let mut out = boardproof_verify::platform_cert::compare(&base, &components, &ev);
-            for f in &failed {
-                out.findings.insert(
-                    0,
-                    boardproof_evidence::Finding {
-                        kind: boardproof_evidence::FindingKind::ManifestSignatureInvalid,
-                        severity: boardproof_evidence::Severity::Critical,
-                        subject: "platform certificate".into(),
-                        expected: Some("signed by a given CA, within validity".into()),
-                        observed: Some(f.clone()),
-                        message: format!("the platform certificate does not verify: {f}"),
-                        locus: Default::default(),
-                    },
-                );
-            }
+            out.findings.extend(order.iter().cloned());
+            out.findings.extend(failed.iter().map(|f| {
+                boardproof_evidence::Finding::new(
+                    boardproof_evidence::FindingKind::ManifestSignatureInvalid,
+                    boardproof_evidence::Severity::Critical,
+                    "platform certificate",
+                    Some("signed by a given CA, within validity".into()),
+                    Some(f.clone()),
+                    format!("the platform certificate does not verify: {f}"),
+                )
+            }));
+            boardproof_verify::sort(&mut out);
             Some(boardproof_verify::report(
                 out,
                 format!(
@@ -182,7 +191,7 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         None => None,
     };
     let sig_ok = failed.is_empty();
-    let clean = sig_ok && report.as_ref().is_none_or(|r| r.findings.is_empty());
+    let clean = sig_ok && order.is_empty() && report.as_ref().is_none_or(|r| r.findings.is_empty());
     if a.json {
         output::print(&output::json(&VerifyOut {
             certificate: a.cert.display().to_string(),
@@ -194,6 +203,7 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
             signed_by: signer,
             chain: path,
             components: components.len(),
+            deltas: order.iter().map(|f| f.message.clone()).collect(),
             report,
         })?)?;
     } else {
@@ -214,8 +224,13 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
                 s.push_str(&format!("signature: NOT VALID: {f}\n"));
             }
         }
-        if let Some(r) = &report {
-            s.push_str(&output::report_text(r));
+        match &report {
+            Some(r) => s.push_str(&output::report_text(r)),
+            None => {
+                for f in &order {
+                    s.push_str(&format!("delta: NOT VALID: {}\n", f.message));
+                }
+            }
         }
         output::print(&s)?;
     }
@@ -226,17 +241,8 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     })
 }
 
-/// TCG component class values (registry 2.23.133.18.3.1) for what boardproof inventories.
-const CLASS_CPU: &str = "00010002";
-const CLASS_MOTHERBOARD: &str = "00030003";
-const CLASS_DRAM: &str = "00060004";
-const CLASS_STORAGE_DRIVE: &str = "00070002";
-const CLASS_ETHERNET: &str = "00090002";
-/// Containers: 0x0002 and the SMBIOS chassis type as the low half, as the registry defines.
-const CLASS_CHASSIS_BASE: u32 = 0x0002_0000;
-
 fn entry(
-    class: &str,
+    class: u32,
     mfr: Option<&str>,
     model: Option<&str>,
     serial: Option<&str>,
@@ -249,7 +255,7 @@ fn entry(
     };
     let (mfr, model) = (clean(mfr)?, clean(model)?);
     let mut o = serde_json::json!({
-        "COMPONENTCLASS": {"COMPONENTCLASSREGISTRY": platform_cert::OID_TCG_REGISTRY, "COMPONENTCLASSVALUE": class},
+        "COMPONENTCLASS": {"COMPONENTCLASSREGISTRY": component_class::OID_TCG, "COMPONENTCLASSVALUE": component_class::hex(class)},
         "MANUFACTURER": mfr,
         "MODEL": model,
     });
@@ -275,10 +281,20 @@ pub fn component_list(inv: &boardproof_evidence::Inventory) -> (serde_json::Valu
     };
     let sys = inv.smbios.as_ref().and_then(|s| s.system.as_ref());
     if let Some(s) = &inv.smbios {
+        // The system BIOS (SMBIOS type 0) by vendor and version, as paccor lists it.
+        if let Some(b) = &s.bios {
+            push(entry(
+                tcg::SYSTEM_BIOS,
+                b.vendor.as_deref(),
+                b.version.as_deref(),
+                None,
+                None,
+            ));
+        }
         for b in &s.baseboards {
             let r = &b.record;
             push(entry(
-                CLASS_MOTHERBOARD,
+                tcg::MOTHERBOARD,
                 r.manufacturer.as_deref(),
                 r.product.as_deref(),
                 r.serial.as_deref(),
@@ -287,13 +303,10 @@ pub fn component_list(inv: &boardproof_evidence::Inventory) -> (serde_json::Valu
         }
         for c in &s.chassis {
             let r = &c.record;
-            let class = format!(
-                "{:08X}",
-                CLASS_CHASSIS_BASE | u32::from(r.chassis_type.unwrap_or(2) & 0x7f)
-            );
+            let class = tcg::CHASSIS_BASE | u32::from(r.chassis_type.unwrap_or(2) & 0x7f);
             let model = r.chassis_type.map(|t| t.to_string());
             push(entry(
-                &class,
+                class,
                 r.manufacturer.as_deref(),
                 r.version.as_deref().or(model.as_deref()),
                 r.serial.as_deref(),
@@ -307,7 +320,7 @@ pub fn component_list(inv: &boardproof_evidence::Inventory) -> (serde_json::Valu
         {
             let r = &p.record;
             push(entry(
-                CLASS_CPU,
+                tcg::CPU,
                 r.manufacturer.as_deref(),
                 r.version.as_deref(),
                 r.serial.as_deref(),
@@ -321,7 +334,7 @@ pub fn component_list(inv: &boardproof_evidence::Inventory) -> (serde_json::Valu
         {
             let r = &m.record;
             push(entry(
-                CLASS_DRAM,
+                tcg::DRAM,
                 r.manufacturer.as_deref(),
                 r.part_number.as_deref(),
                 r.serial.as_deref(),
@@ -333,7 +346,7 @@ pub fn component_list(inv: &boardproof_evidence::Inventory) -> (serde_json::Valu
         let id = |k: &str| c.identity.get(k).map(String::as_str);
         match c.class {
             boardproof_evidence::ComponentClass::Block => push(entry(
-                CLASS_STORAGE_DRIVE,
+                tcg::STORAGE_DRIVE,
                 id("vendor").or(Some("unknown")),
                 id("model"),
                 id("serial"),
@@ -342,7 +355,7 @@ pub fn component_list(inv: &boardproof_evidence::Inventory) -> (serde_json::Valu
             boardproof_evidence::ComponentClass::Nic => {
                 if let Some(mac) = id("permanent_mac") {
                     let mut e = entry(
-                        CLASS_ETHERNET,
+                        tcg::ETHERNET,
                         Some(c.description.as_deref().unwrap_or("unknown")),
                         Some(id("pci_id").unwrap_or("NIC")),
                         None,

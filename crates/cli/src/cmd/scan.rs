@@ -20,6 +20,8 @@ pub struct ScanOptions {
     pub accept: Option<String>,
     /// `--firmware [LABEL=]IMAGE` arguments.
     pub firmware: Vec<String>,
+    /// Sources that must be `ok`.
+    pub require: Vec<boardproof_evidence::Source>,
     pub json: bool,
 }
 
@@ -66,20 +68,39 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         }
     }
 
+    let opts = boardproof_verify::Options {
+        required: o.require.clone(),
+        ..Default::default()
+    };
     let manifest_report = manifest
         .as_ref()
-        .map(|(m, path)| super::verify::against_manifest(m, path, &ev, &Default::default()));
+        .map(|(m, path)| super::verify::against_manifest(m, path, &ev, &opts));
+    // The requirements are judged with the baseline; a first scan (nothing to compare with)
+    // and a scan with only a manifest still have them judged, in a report of their own.
+    let requirements_report =
+        (baseline.is_none() && manifest_report.is_none() && !o.require.is_empty()).then(|| {
+            boardproof_verify::report(
+                boardproof_verify::requirements(&o.require, &ev),
+                "the required sources".into(),
+            )
+        });
     let baseline_report = baseline.as_ref().map(|b| {
         boardproof_verify::report(
-            boardproof_verify::verify(&b.reference, &ev),
+            boardproof_verify::verify_opts(&b.reference, &ev, &opts),
             format!(
                 "baseline #{} of {} (recorded {}: {})",
                 b.id, host_key, b.created_at, b.reason
             ),
         )
     });
-    let findings = baseline_report.as_ref().map_or(0, |r| r.findings.len())
-        + manifest_report.as_ref().map_or(0, |r| r.findings.len());
+    // One difference that both the baseline and the manifest report is one finding.
+    let findings = [&baseline_report, &manifest_report, &requirements_report]
+        .into_iter()
+        .flatten()
+        .flat_map(|r| &r.findings)
+        .map(|f| (f.kind, &f.subject, &f.locus))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
 
     let (action, new_baseline): (&str, Option<String>) = match (&baseline, &o.accept) {
         (None, reason) => (
@@ -98,7 +119,8 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         "compared" => "findings",
         other => other,
     };
-    let report_json = serde_json::to_string(&(&baseline_report, &manifest_report))?;
+    let report_json =
+        serde_json::to_string(&(&baseline_report, &manifest_report, &requirements_report))?;
     let scanned_at = now_rfc3339();
     let compared_with = baseline
         .as_ref()
@@ -125,6 +147,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         new_baseline_id,
         baseline_report,
         manifest_report,
+        requirements_report,
         sources: ev.sources.clone(),
         warnings,
     };
@@ -138,8 +161,9 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         s.push('\n');
         match action {
             "baseline-recorded" => s.push_str(&format!(
-                "No baseline for {host_key} yet: recorded scan #{scan_id} as its baseline \
+                "No baseline for {host_key} yet: recorded scan #{scan_id} as baseline #{} \
                  (store {}). Later scans are compared with it.\n",
+                new_baseline_id.map_or("?".to_owned(), |b| b.to_string()),
                 store.path().display()
             )),
             _ => {
@@ -151,10 +175,14 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         if let Some(r) = &result.manifest_report {
             s.push_str(&output::report_text(r));
         }
+        if let Some(r) = &result.requirements_report {
+            s.push_str(&output::report_text(r));
+        }
         if action == "accepted" {
             s.push_str(&format!(
-                "ACCEPTED: scan #{scan_id} is now the baseline of {host_key} (reason: {}); the \
-                 findings above were reviewed and will not be reported again.\n",
+                "ACCEPTED: scan #{scan_id} recorded as baseline #{} of {host_key} (reason: {}); \
+                 the findings above were reviewed and will not be reported again.\n",
+                new_baseline_id.map_or("?".to_owned(), |b| b.to_string()),
                 new_baseline.as_deref().unwrap_or("")
             ));
         } else {
@@ -165,13 +193,25 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         }
         output::print(&s)?;
     }
+    // A required source that is missing is a finding even after --accept: accepting
+    // reviews differences, it does not make unseen sources seen.
+    let required_missing = [
+        &result.baseline_report,
+        &result.manifest_report,
+        &result.requirements_report,
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|r| &r.findings)
+    .any(|f| f.locus.get("required").is_some_and(|v| v == "true"));
     Ok(match action {
         // After --accept the new baseline stands; only a manifest can still disagree.
         "accepted" | "baseline-recorded" => {
-            if result
-                .manifest_report
-                .as_ref()
-                .is_some_and(|r| !r.findings.is_empty())
+            if required_missing
+                || result
+                    .manifest_report
+                    .as_ref()
+                    .is_some_and(|r| !r.findings.is_empty())
             {
                 Outcome::Findings
             } else {
@@ -213,7 +253,10 @@ pub fn history(
             r.findings.to_string(),
             r.compared_with.clone(),
             r.baseline_id.map_or(String::new(), |b| {
-                format!("#{b}: {}", r.baseline_reason.as_deref().unwrap_or(""))
+                format!(
+                    "baseline #{b}: {}",
+                    r.baseline_reason.as_deref().unwrap_or("")
+                )
             }),
         ]);
     }

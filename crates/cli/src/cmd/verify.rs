@@ -175,12 +175,11 @@ pub fn judge(
             let bytes = manifest.read()?;
             let chain = boardproof_ledger::chain::check(&pol, &vendor, &bytes, now)
                 .with_context(|| manifest.name())?;
+            let mut opts = opts.clone();
+            opts.required.extend(pol.require_sources.iter().copied());
             let mut outcome = match &chain.manifest {
-                Some(m) => compare(m, ev, opts),
-                None => boardproof_verify::Outcome {
-                    findings: Vec::new(),
-                    notes: Vec::new(),
-                },
+                Some(m) => compare(m, ev, &opts),
+                None => boardproof_verify::Outcome::default(),
             };
             outcome.findings.extend(chain.findings);
             outcome.notes.splice(0..0, chain.notes);

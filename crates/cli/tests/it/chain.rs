@@ -545,3 +545,64 @@ fn bad_policies_are_refused_with_the_file_named() {
         assert!(!w.join("x.policy").exists(), "{name} left a file");
     }
 }
+
+/// A policy's `require_sources` makes thin evidence a finding: the golden fixture has no TPM
+/// and no IMA, so a policy requiring them gives one `source-missing` each; requiring what the
+/// evidence has gives none. `--require` on the command line adds to the policy's.
+#[test]
+fn policy_required_sources_are_findings_when_unavailable() {
+    let wd = World::new();
+    let cm_a = party(&wd.w, "cm-a", "ed25519");
+    let body = |req: serde_json::Value| {
+        serde_json::json!({"vendor": "Supermicro", "valid_until": "2099-01-01T00:00:00Z",
+                           "require_sources": req,
+                           "manufacturers": [{"name": "CM A", "keys": ["cm-a.pub"],
+                                              "products": [{"board": "H8QG6"}]}]})
+    };
+    let man = wd.manifest(&cm_a, "cm-a");
+    let strict = wd.policy("strict", body(serde_json::json!(["smbios", "tpm", "ima"])));
+    let (c, r) = wd.verify(&wd.ev, &man, &strict, &[]);
+    let missing: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "source-missing")
+        .map(|f| f["locus"]["source"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        (c, missing),
+        (1, vec!["ima".to_owned(), "tpm".to_owned()]),
+        "{r}"
+    );
+    assert!(r["unavailable"].as_array().unwrap().len() >= 2, "{r}");
+
+    let lax = wd.policy("lax", body(serde_json::json!(["smbios", "pci"])));
+    let (c, r) = wd.verify(&wd.ev, &man, &lax, &[]);
+    assert_eq!(c, 0, "{r}");
+    let (c, r) = wd.verify(&wd.ev, &man, &lax, &["--require", "tpm"]);
+    assert_eq!(
+        (c, kinds(&r)),
+        (1, vec!["source-missing".to_owned()]),
+        "{r}"
+    );
+
+    // A policy naming no source is refused at signing, with the name.
+    let input = wd.w.join("typo.json");
+    std::fs::write(
+        &input,
+        serde_json::to_vec(&body(serde_json::json!(["tpm2"]))).unwrap(),
+    )
+    .unwrap();
+    let out = wd.w.join("typo.policy");
+    let o = run(&[
+        "policy",
+        "sign",
+        s(&input),
+        "--key",
+        s(&wd.vendor.key),
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code(&o), 2, "{}", stdout(&o));
+    assert!(stderr(&o).contains("tpm2"), "{}", stderr(&o));
+}

@@ -26,13 +26,18 @@ def key(v):
     if isinstance(v, bytes): return v.hex() if len(v) != 16 else '-'.join([v[:4].hex(), v[4:6].hex(), v[6:8].hex(), v[8:10].hex(), v[10:].hex()])
     return None if v is None else str(v)
 def digests(ds): return [[{1:'sha256',7:'sha384',8:'sha512'}.get(a, a if isinstance(a, str) else 'alg-%d' % a), bytes(h).hex()] for a, h in ds]
+def env(e):
+    e = unwrap(e); c = unwrap(e.get(0, {}))
+    f = {'class_id': c.get(0), 'vendor': c.get(1), 'model': c.get(2), 'layer': c.get(3),
+         'index': c.get(4), 'instance': e.get(1), 'group': e.get(2)}
+    return {k: key(v) for k, v in f.items() if v is not None}
 def comid(m):
     m = unwrap(m)
     out = []
     for t in unwrap(m[4]).get(0, []):
         for ms in t[1]:
             ms = unwrap(ms); vals = unwrap(ms[1])
-            out.append({'key': key(ms.get(0)), 'digests': digests(vals.get(2, [])),
+            out.append({'env': env(t[0]), 'key': key(ms.get(0)), 'digests': digests(vals.get(2, [])),
                         'registers': {str(k): digests(v) for k, v in unwrap(vals.get(14, {})).items()}})
     return out
 data = open(sys.argv[1], 'rb').read()
@@ -70,6 +75,7 @@ fn veraison_test_cases_decode_like_cbor2() {
     let files = testdata_files("corim", ".cbor");
     assert_eq!(files.len(), 24);
     let mut measurements = 0;
+    let mut distinct_rows = 0;
     for f in &files {
         let o = run(&["corim", "show", f.to_str().unwrap(), "--json"]);
         assert_eq!(code(&o), 0, "{}: {}", f.display(), stderr(&o));
@@ -80,9 +86,19 @@ fn veraison_test_cases_decode_like_cbor2() {
             .unwrap()
             .iter()
             .flat_map(|c| c["reference_values"].as_array().unwrap().clone())
-            .flat_map(|r| r["measurements"].as_array().unwrap().clone())
-            .map(|m| {
+            .flat_map(|r| {
+                let mut env = r.as_object().unwrap().clone();
+                env.remove("measurements");
+                r["measurements"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |m| (env.clone(), m.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .map(|(env, m)| {
                 serde_json::json!({
+                    "env": env,
                     "key": m["key"],
                     "digests": m.get("digests").cloned().unwrap_or(serde_json::json!([])),
                     "registers": m.get("registers").cloned().unwrap_or(serde_json::json!({})),
@@ -96,7 +112,39 @@ fn veraison_test_cases_decode_like_cbor2() {
             f.display()
         );
         measurements += flat.len();
+        // The text table: environments that differ in any field (class id, layer, index,
+        // instance…) never print as the same row text.
+        let o = run(&["corim", "show", f.to_str().unwrap()]);
+        let text = stdout(&o);
+        let mut envs: Vec<String> = theirs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["env"].to_string())
+            .collect();
+        envs.sort();
+        envs.dedup();
+        // First column of each table row (columns are padded apart by at least 3 spaces;
+        // a digest's continuation lines start blank).
+        let mut shown: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("| "))
+            .filter(|l| !l.starts_with(' ') && !l.starts_with("environment "))
+            .filter_map(|l| l.split("   ").next())
+            .map(str::trim)
+            .collect();
+        shown.sort();
+        shown.dedup();
+        assert_eq!(
+            shown.len(),
+            envs.len(),
+            "{}: {shown:?} for {envs:?}",
+            f.display()
+        );
+        distinct_rows += envs.len();
     }
+    assert!(distinct_rows >= 26, "{distinct_rows} distinct environments");
+    assert!(distinct_rows >= 20, "{distinct_rows}");
     assert!(measurements >= 40, "{measurements}");
 }
 

@@ -75,6 +75,14 @@ fn tpm2_eventlog(file: &Path) -> (i32, RefLog) {
                 ..RefEvent::default()
             });
             log.data.push(EventData::default());
+        } else if let Some(h) = line
+            .strip_prefix("  Event: \"")
+            .and_then(|l| l.strip_suffix('"'))
+        {
+            // Data it prints only as hex.
+            if let Some(d) = log.data.last_mut() {
+                d.fields.insert("hex".into(), h.to_owned());
+            }
         } else if let Some(n) = line.strip_prefix("  EventSize: ") {
             log.data.last_mut().unwrap().size = Some(n.trim().parse().unwrap());
         } else if let Some((k, v)) = line
@@ -167,6 +175,33 @@ fn compare_data(
             if let (Some(at), Some(len)) = (f("ImageLocationInMemory"), f("ImageLengthInMemory")) {
                 has(format!(" at {at}, {len} bytes"));
             }
+        }
+        // tpm2_eventlog prints the S-CRTM version as hex. boardproof's text must be exactly
+        // those bytes (ASCII or UCS-2, then only NULs; or a GUID's 16 bytes), else it must
+        // say bytes: a string misread from other bytes ("㙍0" from "M60\0…") fails here.
+        "EV_S_CRTM_VERSION" => {
+            let Some(raw) = f("hex").map(|h| hex::decode(h).unwrap()) else {
+                return n;
+            };
+            match serde_json::from_str::<String>(d) {
+                Ok(t) => {
+                    let ascii: Vec<u8> = t.bytes().collect();
+                    let ucs2: Vec<u8> = t.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                    let then_nuls = |p: &[u8]| {
+                        raw.len() >= p.len()
+                            && raw[..p.len()] == *p
+                            && raw[p.len()..].iter().all(|b| *b == 0)
+                    };
+                    let guid = raw.len() == 16 && t.len() == 36;
+                    assert!(
+                        then_nuls(&ascii) || then_nuls(&ucs2) || guid,
+                        "{what}: boardproof says {t:?}, the bytes are {}",
+                        hex::encode(&raw)
+                    );
+                }
+                Err(_) => assert_eq!(*d, format!("{} bytes", raw.len()), "{what}"),
+            }
+            n += 1;
         }
         _ => {}
     }

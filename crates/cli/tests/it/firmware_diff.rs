@@ -97,6 +97,21 @@ fn an_image_equals_itself() {
     ]);
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("VERIFIED"), "{}", stdout(&o));
+    // `firmware inspect` and `firmware diff` count the same files and pad files (inspect
+    // once counted pads as files: 141 against 128).
+    let counts = |text: &str| -> (u64, u64) {
+        let (files, rest) = text
+            .split_once(" files and ")
+            .unwrap_or_else(|| panic!("{text}"));
+        let files = files.rsplit(' ').next().unwrap().parse().unwrap();
+        let pads = rest.split(' ').next().unwrap().parse().unwrap();
+        (files, pads)
+    };
+    let d = counts(stdout(&o).lines().next().unwrap());
+    let i = run(&["firmware", "inspect", code4m.to_str().unwrap()]);
+    assert_eq!(code(&i), 0, "{}", stderr(&i));
+    assert_eq!(counts(stdout(&i).lines().next().unwrap()), d);
+    assert!(d.0 > 100 && d.1 > 0, "{d:?}");
 }
 
 /// One byte of PcdDxe's code (a PE32 section inside the LZMA-compressed DXE volume) flipped and

@@ -211,3 +211,73 @@ fn a_kill_during_accept_leaves_the_previous_baseline() {
         "the killed scan left no row: {rows}"
     );
 }
+
+/// What was compared is said, and can be required. The fixture has no TPM, IMA, USB or CPU
+/// source: the headline of a clean comparison says how many sources were unavailable and
+/// which; `--require tpm` makes the missing TPM a finding on the first scan, on a compared
+/// scan, and after `--accept` too (accepting reviews differences, it does not make the TPM
+/// seen); requiring what is there gives none.
+#[test]
+fn required_sources_are_findings_and_the_headline_says_what_was_unseen() {
+    let m = Machine::golden();
+    let store = tempfile::tempdir().unwrap();
+    let s = store.path().to_str().unwrap();
+    let (c, v, e) = scan(s, &m.root_str(), &["--require", "tpm"]);
+    assert_eq!(c, 1, "{e}");
+    assert_eq!(v["action"], "baseline-recorded");
+    let f = &v["requirements_report"]["findings"];
+    assert_eq!(f.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(f[0]["kind"], "source-missing");
+    assert_eq!(f[0]["locus"]["source"], "tpm");
+    assert_eq!(f[0]["locus"]["required"], "true");
+
+    let o = run(&["scan", "--store", s, "--root", &m.root_str()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let head = text
+        .lines()
+        .find(|l| l.starts_with("VERIFIED"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(head.starts_with("VERIFIED — "), "{head}");
+    assert!(
+        head.contains(" sources unavailable: ") && head.contains("tpm"),
+        "{head}"
+    );
+    let (c, v, _) = scan(s, &m.root_str(), &[]);
+    assert_eq!(c, 0);
+    let unavailable = v["baseline_report"]["unavailable"].as_array().unwrap();
+    assert!(unavailable.iter().any(|x| x == "tpm"), "{v}");
+    assert_eq!(
+        v["baseline_report"]["sources"].as_u64(),
+        Some(v["sources"].as_array().unwrap().len() as u64)
+    );
+
+    let (c, v, _) = scan(s, &m.root_str(), &["--require", "tpm,pci"]);
+    assert_eq!(c, 1);
+    let kinds: Vec<&str> = v["baseline_report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["locus"]["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["tpm"], "{v}");
+    let (c, _, _) = scan(
+        s,
+        &m.root_str(),
+        &["--require", "tpm", "--accept", "--reason", "x"],
+    );
+    assert_eq!(c, 1, "--accept must not waive a required source");
+    let (c, _, e) = scan(s, &m.root_str(), &["--require", "pci,block"]);
+    assert_eq!(c, 0, "{e}");
+    let o = run(&[
+        "scan",
+        "--store",
+        s,
+        "--root",
+        &m.root_str(),
+        "--require",
+        "tmp",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}

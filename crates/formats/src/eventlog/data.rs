@@ -67,6 +67,38 @@ fn text(b: &[u8]) -> Option<String> {
         .then(|| t.to_owned())
 }
 
+/// EV_S_CRTM_VERSION: a UCS-2 string (the PC Client profile), in practice also ASCII or a
+/// bare GUID. Text only when the bytes are wholly that text and its terminator; anything else
+/// (a string followed by other bytes) is shown as bytes, as tpm2_eventlog does, not as the
+/// characters a wrong decoding makes of it.
+fn crtm_version(d: &[u8]) -> Option<EventData> {
+    if d.iter().all(|b| *b == 0) {
+        return Some(EventData::Text(String::new()));
+    }
+    if let Some(t) = text(d) {
+        return Some(EventData::Text(t));
+    }
+    if d.len() == 16 {
+        return Some(EventData::Text(guid_text(d)));
+    }
+    let units: Vec<u16> = d
+        .chunks(2)
+        .map(|c| {
+            u16::from_le_bytes([
+                c.first().copied().unwrap_or(0),
+                c.get(1).copied().unwrap_or(0),
+            ])
+        })
+        .collect();
+    let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
+    let (chars, rest) = units.split_at(end);
+    let printable = |u: &u16| (0x20..0x7f).contains(u);
+    if !chars.is_empty() && chars.iter().all(printable) && rest.iter().all(|u| *u == 0) {
+        return Some(EventData::Text(utf16(d)));
+    }
+    None
+}
+
 fn variable(d: &[u8]) -> Option<EventData> {
     let guid = guid_text(d.get(..16)?);
     let name_len = usize::try_from(le64(d, 16)?).ok()?;
@@ -132,11 +164,7 @@ fn decode(e: &Event<'_>) -> Option<EventData> {
             }
         }
         0x4 => EventData::Separator(le32(d, 0)?),
-        0x8 => EventData::Text(if d.len() == 16 && text(d).is_none() {
-            guid_text(d)
-        } else {
-            text(d).unwrap_or_else(|| utf16(d))
-        }),
+        0x8 => crtm_version(d)?,
         0x1 if d.len() == 16 => EventData::Blob {
             description: None,
             base: le64(d, 0)?,
