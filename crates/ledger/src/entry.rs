@@ -31,6 +31,10 @@ pub enum EntryKind {
     Signed,
     /// Any other file (its bytes).
     File,
+    /// A scan row of the store (see [`crate::rows`]).
+    Scan,
+    /// A baseline row of the store (see [`crate::rows`]).
+    Baseline,
 }
 
 impl EntryKind {
@@ -42,6 +46,8 @@ impl EntryKind {
             EntryKind::Verdict => "verdict",
             EntryKind::Signed => "signed",
             EntryKind::File => "file",
+            EntryKind::Scan => "scan",
+            EntryKind::Baseline => "baseline",
         }
     }
 

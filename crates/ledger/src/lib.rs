@@ -26,6 +26,7 @@ pub mod keys;
 pub mod manifest;
 pub mod policy;
 pub mod proof;
+pub mod rows;
 pub mod store;
 pub mod tlog;
 pub mod verdict;

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS scans(
     findings INTEGER NOT NULL,
     compared_with TEXT NOT NULL,
     evidence TEXT NOT NULL,
-    report TEXT
+    report TEXT,
+    log_index INTEGER
 );
 CREATE TABLE IF NOT EXISTS baselines(
     id INTEGER PRIMARY KEY,
@@ -48,7 +49,8 @@ CREATE TABLE IF NOT EXISTS baselines(
     scan_id INTEGER NOT NULL REFERENCES scans(id),
     reason TEXT NOT NULL,
     reference TEXT NOT NULL,
-    superseded_by INTEGER REFERENCES baselines(id)
+    superseded_by INTEGER REFERENCES baselines(id),
+    log_index INTEGER
 );
 CREATE INDEX IF NOT EXISTS baselines_current ON baselines(host_key, superseded_by);
 CREATE INDEX IF NOT EXISTS scans_host ON scans(host_key, id);
@@ -66,8 +68,11 @@ CREATE TABLE IF NOT EXISTS tlog_meta(
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
-PRAGMA user_version = 1;
 ";
+
+/// Version 2 binds scan and baseline rows to the log (`log_index`). A version-1 store gains
+/// the column; its old rows stay unbound, and every check says so.
+const USER_VERSION: i64 = 2;
 
 /// File name of the log's private key inside the store directory (PKCS#8 PEM, mode 0600).
 pub const LOG_KEY_FILE: &str = "log.key";
@@ -217,6 +222,30 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
         conn.execute_batch(crate::tlog::SCHEMA).map_err(db)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version < USER_VERSION {
+            for table in ["scans", "baselines"] {
+                let has: bool = conn
+                    .query_row(
+                        &format!(
+                            "SELECT COUNT(*) > 0 FROM pragma_table_info('{table}') WHERE name = 'log_index'"
+                        ),
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                if !has {
+                    conn.execute_batch(&format!(
+                        "ALTER TABLE {table} ADD COLUMN log_index INTEGER"
+                    ))
+                    .map_err(db)?;
+                }
+            }
+            conn.pragma_update(None, "user_version", USER_VERSION)
+                .map_err(db)?;
+        }
         Ok(Store {
             conn,
             path,
@@ -562,12 +591,14 @@ impl Store {
         scan: &NewScan<'_>,
         new_baseline: Option<(&str, &Reference)>,
     ) -> Result<(i64, Option<i64>), Error> {
+        let key = self.log_key()?;
         let path = self.path.clone();
         let db = store_error(&path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
+        let findings = i64::try_from(scan.findings).unwrap_or(i64::MAX);
         tx.execute(
             "INSERT INTO scans(host_key, scanned_at, outcome, findings, compared_with, evidence, report)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -575,7 +606,7 @@ impl Store {
                 scan.host_key,
                 scan.scanned_at,
                 scan.outcome,
-                i64::try_from(scan.findings).unwrap_or(i64::MAX),
+                findings,
                 scan.compared_with,
                 scan.evidence,
                 scan.report
@@ -583,6 +614,16 @@ impl Store {
         )
         .map_err(db)?;
         let scan_id = tx.last_insert_rowid();
+        let mut entries = vec![crate::rows::scan_entry(&crate::rows::ScanCols {
+            id: scan_id,
+            host_key: scan.host_key,
+            scanned_at: scan.scanned_at,
+            outcome: scan.outcome,
+            findings,
+            compared_with: scan.compared_with,
+            evidence: scan.evidence,
+            report: scan.report,
+        })];
         let mut baseline_id = None;
         if let Some((reason, reference)) = new_baseline {
             let json = serde_json::to_string(reference).map_err(|e| Error::Corrupt {
@@ -602,11 +643,41 @@ impl Store {
                 params![id, scan.host_key],
             )
             .map_err(db)?;
+            entries.push(crate::rows::baseline_entry(&crate::rows::BaselineCols {
+                id,
+                host_key: scan.host_key,
+                created_at: scan.scanned_at,
+                scan_id,
+                reason,
+                reference: &json,
+            }));
             baseline_id = Some(id);
+        }
+        // The rows and their log entries are one transaction: both are stored, or neither.
+        let leaves: Vec<Vec<u8>> = entries.iter().map(|e| e.to_leaf()).collect();
+        let (first, _) = crate::tlog::append_in(&tx, &key, &leaves, &now_utc())?;
+        let at = |k: u64| i64::try_from(first.saturating_add(k)).unwrap_or(i64::MAX);
+        tx.execute(
+            "UPDATE scans SET log_index = ?1 WHERE id = ?2",
+            params![at(0), scan_id],
+        )
+        .map_err(db)?;
+        if let Some(id) = baseline_id {
+            tx.execute(
+                "UPDATE baselines SET log_index = ?1 WHERE id = ?2",
+                params![at(1), id],
+            )
+            .map_err(db)?;
         }
         failpoint("store-before-commit");
         tx.commit().map_err(db)?;
         Ok((scan_id, baseline_id))
+    }
+
+    /// Checks every scan, baseline and verdict row against the log: see [`crate::rows`].
+    pub fn check_rows(&self) -> Result<crate::rows::RowCheck, Error> {
+        let verifier = self.log_verifier()?;
+        crate::rows::check(&self.conn, verifier.as_deref())
     }
 
     /// Scans, newest first.

@@ -475,10 +475,23 @@ pub fn audit(store: Option<PathBuf>, kept: &[PathBuf], json: bool) -> anyhow::Re
                 k.display()
             );
         }
+        let rows = s.check_rows()?;
+        if !rows.ok() {
+            anyhow::bail!("{}: {}", s.path().display(), rows.problems.join("; "));
+        }
         output::print("the log in this store was never started: nothing to audit\n")?;
         return Ok(Outcome::Clean);
     };
     let mut a = tlog::audit(s.log_conn(), &verifier)?;
+    // The store's scan, baseline and verdict rows, each against the entry it is bound to
+    // (the log's own problems are already in `a`).
+    let rows = s.check_rows()?;
+    a.problems.extend(
+        rows.problems
+            .iter()
+            .filter(|p| !p.starts_with("the log itself: "))
+            .cloned(),
+    );
     // Checkpoints a monitor or customer kept: each must be one this log's entries give.
     for k in kept {
         let note = super::read(k, Kind::Proof)?;
@@ -514,17 +527,18 @@ pub fn audit(store: Option<PathBuf>, kept: &[PathBuf], json: bool) -> anyhow::Re
             "verifier": verifier,
             "leaves": a.leaves,
             "checkpoints": a.checkpoints,
+            "rows": rows.rows,
             "sound": a.problems.is_empty(),
             "problems": a.problems,
         }))?)?;
         return Ok(outcome);
     }
     let mut text = format!(
-        "replayed {} entries and checked {} checkpoints against them (verifier key {verifier})\n",
-        a.leaves, a.checkpoints
+        "replayed {} entries and checked {} checkpoints against them (verifier key {verifier}); checked {} store rows against their entries\n",
+        a.leaves, a.checkpoints, rows.rows
     );
     if a.problems.is_empty() {
-        text.push_str("sound: every checkpoint this log published matches its entries\n");
+        text.push_str("sound: every checkpoint this log published matches its entries, and every scan, baseline and verdict row its entry\n");
     } else {
         text.push_str(&format!("{} PROBLEMS:\n", a.problems.len()));
         for p in &a.problems {

@@ -46,3 +46,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()
     boardproof_ledger::store::failpoint("output-written");
     Ok(())
 }
+
+/// Refuses a store whose rows do not match its log: nothing read from it can be trusted, and
+/// nothing should be added to it until it is looked at. One line: the first problems and how
+/// many there are.
+pub fn check_store(store: &boardproof_ledger::store::Store) -> anyhow::Result<()> {
+    let check = store.check_rows()?;
+    if check.ok() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = check.problems.iter().take(3).map(String::as_str).collect();
+    anyhow::bail!(
+        "{}: the store does not match its transparency log ({} problems: {}{}); nothing was compared or recorded (run `boardproof log audit`)",
+        store.path().display(),
+        check.problems.len(),
+        shown.join("; "),
+        if check.problems.len() > 3 { "; …" } else { "" }
+    )
+}

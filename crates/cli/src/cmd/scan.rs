@@ -44,6 +44,9 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     let images = super::firmware::read_specs(&o.firmware)?;
     let dir = store_dir(o.store)?;
     let mut store = Store::open(&dir)?;
+    // A baseline is only as good as the store it is read from: every row is checked against
+    // the log before one is trusted.
+    super::check_store(&store)?;
 
     output::warn_if_not_root(&o.root);
     let mut opts = Options::new(&o.root);
@@ -231,9 +234,30 @@ pub fn history(
 ) -> anyhow::Result<Outcome> {
     let store = Store::open_existing(&store_dir(store)?)?;
     let rows = store.history(host, limit)?;
+    let check = store.check_rows()?;
+    let outcome = if check.ok() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    };
+    // The rows shown are only history if the store is what was logged: any row that is not
+    // is named, and the exit code says so.
+    let problems = || {
+        let mut s = format!(
+            "STORE EDITED: {} rows or log entries do not match (see `boardproof log audit`):\n",
+            check.problems.len()
+        );
+        for p in &check.problems {
+            s.push_str(&format!("  - {p}\n"));
+        }
+        s
+    };
     if json {
         output::print(&output::json(&rows)?)?;
-        return Ok(Outcome::Clean);
+        if !check.ok() {
+            eprint!("{}", problems());
+        }
+        return Ok(outcome);
     }
     let mut t = output::table(&[
         "scan",
@@ -260,6 +284,16 @@ pub fn history(
             }),
         ]);
     }
-    output::print(&t.to_string())?;
-    Ok(Outcome::Clean)
+    let mut text = t.to_string();
+    text.push('\n');
+    if check.ok() {
+        text.push_str(&format!(
+            "{} store rows checked against the transparency log: each is what was recorded\n",
+            check.rows
+        ));
+    } else {
+        text.push_str(&problems());
+    }
+    output::print(&text)?;
+    Ok(outcome)
 }

@@ -28,4 +28,5 @@ mod scan;
 mod schema;
 mod smbios_dmidecode;
 mod snapshot;
+mod store_auth;
 mod util;
