@@ -17,7 +17,9 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 skips="$PWD/target/test-skips.log"
 mkdir -p target
 : > "$skips"
-BOARDPROOF_SKIP_LOG="$skips" cargo test --workspace --locked
+# The crash-safety tests pause the binary inside a transaction: they need the test failpoints,
+# which only this build has.
+BOARDPROOF_SKIP_LOG="$skips" cargo test --workspace --locked --features boardproof/failpoints
 if [ -s "$skips" ]; then
   echo "test.sh: $(wc -l < "$skips") tests skipped a check:" >&2
   sort "$skips" | uniq -c >&2
@@ -35,6 +37,11 @@ cargo bench --workspace --all-features --locked --no-run
 # detection, a false positive or a boot that sends no evidence. The coverage document of this
 # run goes to target/lab/ (docs/detection-coverage.md is written by a deliberate run).
 cargo build --release --locked
+# A release build has no test failpoint: no environment variable can pause it mid-write.
+if grep -q BOARDPROOF_TEST_FAILPOINT target/release/boardproof; then
+  echo "test.sh: the release binary contains the test failpoints" >&2
+  exit 1
+fi
 target/release/boardproof lab matrix --doc target/lab/detection-coverage.md --keep target/lab/boots
 # Every fuzz target replays its seeds and regression inputs, then fuzzes FUZZ_SECONDS (20)
 # each; a crash fails (docs/fuzzing.md). After the matrix: its kept boots and kernel are seeds.

@@ -8,6 +8,10 @@
 //! - [`ekcert`]: checks that an EK certificate chains to a given CA set and names the EK.
 //!
 //! Errors are values of [`Error`]; the verify crate turns them into findings.
+// Bytes read here come from the host, a file or a peer: a length or value that does not
+// fit is an error, never silently cut by a cast.
+#![deny(clippy::cast_possible_truncation)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 #![warn(missing_docs)]
 
 pub mod credential;

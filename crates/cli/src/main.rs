@@ -1117,7 +1117,26 @@ fn usage_line(e: &clap::Error) -> String {
 /// An error and its causes on one line, each cause once: a cause whose text its wrapper
 /// already shows (`{path}: {source}`) is not repeated, and line breaks inside a message
 /// become spaces.
+/// What to do about a library error, in this binary's terms (the libraries name no flag: a
+/// service calls them too).
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    e.chain()
+        .find_map(|c| match c.downcast_ref::<boardproof_ledger::Error>()? {
+            boardproof_ledger::Error::NoStore(_) => Some("check --store"),
+            boardproof_ledger::Error::Exists(_) => Some("pass --force to replace it"),
+            _ => None,
+        })
+}
+
 fn one_line(e: &anyhow::Error) -> String {
+    let text = one_line_of(e);
+    match hint(e) {
+        Some(h) => format!("{text} ({h})"),
+        None => text,
+    }
+}
+
+fn one_line_of(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let text = cause.to_string();

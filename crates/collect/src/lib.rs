@@ -8,6 +8,10 @@
 //! What this cannot see: devices on buses Linux does not enumerate (I2C/SMBus chips no driver
 //! declared), and anything that changes no identity, no firmware byte and no measurement, such
 //! as a passive tap on a bus.
+// Bytes read here come from the host, a file or a peer: a length or value that does not
+// fit is an error, never silently cut by a cast.
+#![deny(clippy::cast_possible_truncation)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 #![warn(missing_docs)]
 
 pub mod firmware;
@@ -140,6 +144,7 @@ pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> 
         let mut part = Inventory::default();
         let mut vol = volatile.clone();
         let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            #[cfg(feature = "failpoints")]
             if std::env::var(FAILPOINT_ENV).is_ok_and(|v| v == format!("collect-panic:{name}")) {
                 panic!("failpoint collect-panic:{name}");
             }
@@ -207,7 +212,9 @@ pub fn collect(opts: &Options, progress: &mut dyn FnMut(&str, usize, usize)) -> 
 }
 
 /// Environment variable naming a failpoint, for tests only: `collect-panic:<source>` makes
-/// that source panic, to show that the others are kept.
+/// that source panic, to show that the others are kept. Only builds with the `failpoints`
+/// feature (the test suite's) read it; release builds have no failpoint.
+#[cfg(feature = "failpoints")]
 pub const FAILPOINT_ENV: &str = "BOARDPROOF_TEST_FAILPOINT";
 
 fn run_source(

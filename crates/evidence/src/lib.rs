@@ -6,6 +6,10 @@
 //! own (timestamps, counters, load addresses, which live in [`Volatile`]), so that a clean
 //! reboot of an unchanged server gives zero findings. A JSON Schema generated from these types
 //! is checked in under `schemas/`; a test fails when the two disagree.
+// Bytes read here come from the host, a file or a peer: a length or value that does not
+// fit is an error, never silently cut by a cast.
+#![deny(clippy::cast_possible_truncation)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 #![warn(missing_docs)]
 
 pub mod attestation;

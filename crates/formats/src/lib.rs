@@ -12,14 +12,16 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::arithmetic_side_effects
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation
 )]
 #![cfg_attr(
     test,
     allow(
         clippy::indexing_slicing,
         clippy::unwrap_used,
-        clippy::arithmetic_side_effects
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
     )
 )]
 #![warn(missing_docs)]

@@ -7,6 +7,10 @@
 //! blocking and its type checked on the open handle, so a swap between a check and the open
 //! cannot make it hang); a directory is refused by name. The memory a refused input takes stays
 //! below its cap plus one read buffer.
+// Bytes read here come from the host, a file or a peer: a length or value that does not
+// fit is an error, never silently cut by a cast.
+#![deny(clippy::cast_possible_truncation)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};

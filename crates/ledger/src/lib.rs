@@ -15,6 +15,10 @@
 //!   transaction: a kill at any point leaves the previous baseline intact.
 //! * [`tlog`]: the transparency log in that store: RFC 6962 Merkle tree, C2SP signed
 //!   checkpoints, inclusion and consistency proofs, audit (docs/transparency-log.md).
+// Bytes read here come from the host, a file or a peer: a length or value that does not
+// fit is an error, never silently cut by a cast.
+#![deny(clippy::cast_possible_truncation)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 #![warn(missing_docs)]
 
 pub mod bundle;
@@ -46,10 +50,10 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A command that only reads a store was pointed at a folder that holds none.
-    #[error("{0}: no boardproof store here (nothing was recorded in it; check --store)")]
+    #[error("{0}: no boardproof store here (nothing was recorded in it)")]
     NoStore(PathBuf),
     /// Refusing to overwrite an existing key or manifest.
-    #[error("{0}: already exists (pass --force to replace it)")]
+    #[error("{0}: already exists, and is not replaced")]
     Exists(PathBuf),
     /// A key file that is not a key of a supported kind in the expected PEM form.
     #[error("{path}: {what}: {why}")]

@@ -23,11 +23,17 @@ pub const FAILPOINT_ENV: &str = "BOARDPROOF_TEST_FAILPOINT";
 
 /// Pauses at failpoint `name` when the crash-safety tests ask for it (see [`FAILPOINT_ENV`]):
 /// says so on stderr and sleeps, so that the test can kill the process at exactly that point.
+///
+/// Only builds with the `failpoints` feature (the test suite's) have it; in any other build
+/// this does nothing, so no environment variable can pause a release build mid-transaction.
 pub fn failpoint(name: &str) {
+    #[cfg(feature = "failpoints")]
     if std::env::var(FAILPOINT_ENV).as_deref() == Ok(name) {
         eprintln!("failpoint {name} reached");
         std::thread::sleep(std::time::Duration::from_secs(120));
     }
+    #[cfg(not(feature = "failpoints"))]
+    let _ = name;
 }
 
 const SCHEMA: &str = "
@@ -82,6 +88,8 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     dir: PathBuf,
+    /// The origin a log started implicitly gets (see [`Store::set_default_origin`]).
+    default_origin: Option<String>,
 }
 
 /// A verdict to record (see [`crate::verdict`]).
@@ -250,7 +258,14 @@ impl Store {
             conn,
             path,
             dir: dir.to_owned(),
+            default_origin: None,
         })
+    }
+
+    /// The origin a log that was never started gets when a write starts it (default
+    /// `boardproof.local/host`; [`origin_for`] makes one from a host name).
+    pub fn set_default_origin(&mut self, origin: String) {
+        self.default_origin = Some(origin);
     }
 
     /// The database file.
@@ -361,12 +376,18 @@ impl Store {
     }
 
     /// The log's key: [`LOG_KEY_FILE`], checked against the verifier key the log started with.
-    /// A store whose log was never started starts it now with a new key and the origin
-    /// `boardproof.local/HOSTNAME`.
+    /// A store whose log was never started starts it now with a new key and the default
+    /// origin ([`Store::set_default_origin`]).
     pub fn log_key(&mut self) -> Result<crate::tlog::LogKey, Error> {
         let verifier = match self.log_verifier()? {
             Some(v) => v,
-            None => match self.log_init(&default_origin(), None) {
+            None => match self.log_init(
+                &self
+                    .default_origin
+                    .clone()
+                    .unwrap_or_else(|| origin_for("")),
+                None,
+            ) {
                 Ok(k) => return Ok(k),
                 // Another process started it meanwhile: use theirs (read once more, no loop).
                 Err(Error::LogRange(_)) => self.log_verifier()?.ok_or_else(|| Error::Corrupt {
@@ -718,13 +739,12 @@ fn store_error(path: &Path) -> impl Fn(rusqlite::Error) -> Error + Copy + '_ {
     }
 }
 
-/// The origin of a log started without one: `boardproof.local/HOSTNAME`, with any character
-/// a note key name may not hold replaced.
-fn default_origin() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .unwrap_or_default();
+/// The origin `boardproof.local/HOST` for a log named after host `host`, with any character
+/// a note key name may not hold replaced. The caller says which host: this library reads
+/// nothing of the machine it runs on.
+pub fn origin_for(host: &str) -> String {
     let host: String = host
+        .trim()
         .chars()
         .map(|c| {
             if c.is_ascii_graphic() && c != '+' {

@@ -87,8 +87,8 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
     // The EK is the TPM's identity: its certificate says a TPM vendor made it.
     if check.ek_cas.is_empty() {
         out.notes.push(
-            "EK certificate not checked (no --ek-ca given): the quote is not shown to come from \
-             a genuine TPM"
+            "EK certificate not checked (no EK CA was given): the quote is not shown to come \
+             from a genuine TPM"
                 .into(),
         );
     } else {
@@ -113,8 +113,8 @@ pub(crate) fn check(ev: &Evidence, check: &QuoteCheck, out: &mut Outcome) {
     }
     match &check.secret {
         None => out.notes.push(
-            "quote freshness and the AK's binding to the EK not checked (no \
-             --challenge-secret given): an old quote would pass"
+            "quote freshness and the AK's binding to the EK not checked (no challenge secret \
+             was given): an old quote would pass"
                 .into(),
         ),
         Some(s) => {

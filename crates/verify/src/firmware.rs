@@ -32,7 +32,7 @@ pub fn compare(want: &[FirmwareImage], got: &[FirmwareImage], out: &mut Outcome)
                     Some("not collected".into()),
                     format!(
                         "the reference has firmware image {label} but this evidence does not \
-                     (collect --firmware {label}=PATH): its modules are not compared"
+                     (the image was not given under that label): its modules are not compared"
                     ),
                 )
                 .at("source", "firmware")

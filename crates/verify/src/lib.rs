@@ -6,6 +6,10 @@
 //!
 //! What is compared, and what deliberately is not, is listed in docs/verify.md; nothing outside
 //! that list is dropped silently.
+// Bytes read here come from the host, a file or a peer: a length or value that does not
+// fit is an error, never silently cut by a cast.
+#![deny(clippy::cast_possible_truncation)]
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 #![warn(missing_docs)]
 
 mod attestation;

@@ -65,7 +65,7 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<Outcome> {
         proofs.push(pf);
     }
     if let Some(dir) = &a.store {
-        let store = Store::open(dir)?;
+        let store = super::open_store(dir)?;
         let mut files: Vec<&[u8]> = vec![&verdict_bytes, &manifest];
         if let Some(p) = &policy {
             files.push(p);

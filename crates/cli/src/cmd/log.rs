@@ -16,7 +16,7 @@ use crate::Outcome;
 
 /// The store for a command that writes to the log (created when missing).
 fn open(store: Option<PathBuf>) -> anyhow::Result<Store> {
-    Ok(Store::open(&super::store_dir(store)?)?)
+    super::open_store(&super::store_dir(store)?)
 }
 
 /// The store for a command that only reads: a missing one is an error, never created.

@@ -49,7 +49,7 @@ pub fn create(
     let bytes = manifest::sign(&m, &sk)?;
     // The store is opened before the manifest is written, so a store that cannot be opened
     // leaves no unlogged manifest behind.
-    let mut store = boardproof_ledger::store::Store::open(&super::store_dir(store)?)?;
+    let mut store = super::open_store(&super::store_dir(store)?)?;
     super::write_atomic(out, &bytes, force)?;
     let logged = store
         .log_append(&[boardproof_ledger::entry::Entry::for_file(&bytes)])

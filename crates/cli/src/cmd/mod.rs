@@ -64,3 +64,12 @@ pub fn check_store(store: &boardproof_ledger::store::Store) -> anyhow::Result<()
         if check.problems.len() > 3 { "; …" } else { "" }
     )
 }
+
+/// Opens (or creates) the store in `dir`. A log started implicitly by a write is named after
+/// this host, `boardproof.local/HOSTNAME`: the host name is read here, at the binary's edge.
+pub fn open_store(dir: &Path) -> anyhow::Result<boardproof_ledger::store::Store> {
+    let mut s = boardproof_ledger::store::Store::open(dir)?;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    s.set_default_origin(boardproof_ledger::store::origin_for(&host));
+    Ok(s)
+}

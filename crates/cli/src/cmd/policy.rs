@@ -25,7 +25,7 @@ pub fn sign(
     let p = policy::build(&parsed, base, &sk, &boardproof_collect::now_rfc3339())
         .with_context(|| name.clone())?;
     let signed = policy::sign(&p, &sk)?;
-    let mut store = boardproof_ledger::store::Store::open(&super::store_dir(store)?)?;
+    let mut store = super::open_store(&super::store_dir(store)?)?;
     super::write_atomic(out, &signed, force)?;
     let logged = store
         .log_append(&[boardproof_ledger::entry::Entry::for_file(&signed)])

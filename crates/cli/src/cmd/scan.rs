@@ -43,7 +43,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     };
     let images = super::firmware::read_specs(&o.firmware)?;
     let dir = store_dir(o.store)?;
-    let mut store = Store::open(&dir)?;
+    let mut store = super::open_store(&dir)?;
     // A baseline is only as good as the store it is read from: every row is checked against
     // the log before one is trusted.
     super::check_store(&store)?;

@@ -290,9 +290,7 @@ pub fn run(
         let mut store = rec
             .record
             .then(|| -> anyhow::Result<_> {
-                Ok(boardproof_ledger::store::Store::open(&super::store_dir(
-                    rec.store.clone(),
-                )?)?)
+                super::open_store(&super::store_dir(rec.store.clone())?)
             })
             .transpose()?;
         if let (Some(out), Some(env)) = (&rec.verdict_out, &envelope) {

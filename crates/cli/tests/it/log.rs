@@ -286,6 +286,9 @@ fn consistency_and_audit_catch_a_rewritten_log() {
 
 #[test]
 fn a_kill_during_append_leaves_the_log_as_it_was() {
+    if !crate::util::require_failpoints() {
+        return;
+    }
     let work = tempfile::tempdir().unwrap();
     let w = work.path();
     let st = w.join("store");
@@ -357,4 +360,23 @@ fn bad_input_is_exit_2_with_the_file_named() {
     assert_eq!(code(&o), 2);
     let v = json(&ok(&["log", "show", "--store", s(&st), "--json"]));
     assert_eq!(v["size"], 0);
+}
+
+/// A log that a write starts by itself is named after this host (read by the binary, not by
+/// the store library): `boardproof.local/HOSTNAME`.
+#[test]
+fn an_implicit_log_is_named_after_the_host() {
+    let work = tempfile::tempdir().unwrap();
+    let st = work.path().join("store");
+    let f = work.path().join("f");
+    std::fs::write(&f, "x").unwrap();
+    ok(&["log", "append", s(&f), "--store", s(&st)]);
+    let v = json(&ok(&["log", "show", "--store", s(&st), "--json"]));
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let want = boardproof_ledger::store::origin_for(&host);
+    assert!(
+        want.starts_with("boardproof.local/") && want.len() > 17,
+        "{want}"
+    );
+    assert_eq!(v["origin"].as_str(), Some(want.as_str()), "{v}");
 }

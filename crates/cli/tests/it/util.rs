@@ -67,6 +67,20 @@ pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Whether the binary under test has the test failpoints (built with `--features failpoints`,
+/// as scripts/test.sh does; release builds never have them). Without them a crash test
+/// cannot pause the process where it must: skip outside CI, fail under CI.
+pub fn require_failpoints() -> bool {
+    if cfg!(feature = "failpoints") {
+        return true;
+    }
+    boardproof_testkit::skip(
+        "boardproof was built without the failpoints feature (scripts/test.sh runs \
+         cargo test --features boardproof/failpoints)",
+    );
+    false
+}
+
 /// Runs boardproof with `args` and the store's `store-before-commit` failpoint, waits until
 /// the write is paused inside its transaction, kills it there and asserts it did not succeed.
 pub fn kill_at_store_failpoint(args: &[&str]) {

@@ -14,7 +14,7 @@ use crate::{Error, SourceOutput};
 /// Always said without a probe, because it is the limit of this source.
 pub const NOT_ENUMERABLE: &str = "Linux lists only I2C clients it was told about (ACPI, device \
 tree, drivers); a chip added on an SMBus/I2C bus that nothing declared does not appear here \
-(collect --probe-i2c scans the buses actively)";
+(an active probe, when asked for, scans the buses)";
 
 pub fn collect(root: &Path, inv: &mut Inventory, probe_i2c: bool) -> Result<SourceOutput, Error> {
     let dir = under(root, "sys/bus/i2c/devices");
@@ -246,7 +246,7 @@ fn probe_adapter(
     use i2cdev::linux::{LinuxI2CDevice, LinuxI2CError};
     if !node.exists() {
         return Err(format!(
-            "{} does not exist (load the i2c-dev module; a snapshot under --root cannot be probed)",
+            "{} does not exist (load the i2c-dev module; a snapshot of another host cannot be probed)",
             node.display()
         ));
     }
@@ -341,6 +341,6 @@ mod tests {
         // Without the probe the same snapshot is ok and says what it cannot see.
         let out = collect(tmp.path(), &mut inv, false).expect("collects");
         assert_eq!(out.status, None);
-        assert!(out.notes.iter().any(|n| n.contains("--probe-i2c")));
+        assert!(out.notes.iter().any(|n| n.contains("an active probe")));
     }
 }

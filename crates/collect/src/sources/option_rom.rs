@@ -21,8 +21,8 @@ use crate::{read_capped, Error, SourceOutput};
 pub fn collect(root: &Path, enabled: bool, inv: &mut Inventory) -> Result<SourceOutput, Error> {
     if !enabled {
         return Err(Error::Unavailable(
-            "not read: pass --option-roms (reading turns on each device's ROM decoding for a \
-             moment; see docs/evidence.md)"
+            "not read: option ROMs are read only when asked for (reading turns on each \
+             device's ROM decoding for a moment; see docs/evidence.md)"
                 .into(),
         ));
     }

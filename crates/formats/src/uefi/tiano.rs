@@ -67,6 +67,17 @@ struct Decoder<'a> {
 
 type R<T> = Result<T, ErrorKind>;
 
+/// The low 16 bits. The reference decoder's 16-bit arithmetic wraps; so does this, said
+/// explicitly instead of by a truncating cast.
+fn low16(v: u32) -> u16 {
+    u16::try_from(v & 0xffff).unwrap_or(0)
+}
+
+/// A table index or bit count (at most a few hundred) as u32.
+fn small(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
 const BAD: ErrorKind = ErrorKind::Invalid("corrupt EFI/Tiano compressed data (bad Huffman table)");
 
 impl<'a> Decoder<'a> {
@@ -131,7 +142,7 @@ impl<'a> Decoder<'a> {
         let mut start = [0u16; 18];
         for i in 1..=16usize {
             let add = u32::from(*count.get(i).ok_or(BAD)?) << 16usize.wrapping_sub(i);
-            let next = (u32::from(*start.get(i).ok_or(BAD)?).wrapping_add(add)) as u16;
+            let next = low16(u32::from(*start.get(i).ok_or(BAD)?).wrapping_add(add));
             *start.get_mut(i.wrapping_add(1)).ok_or(BAD)? = next;
         }
         if start[17] != 0 {
@@ -140,15 +151,15 @@ impl<'a> Decoder<'a> {
         let ju_bits = 16u32.wrapping_sub(table_bits);
         let mut weight = [0u16; 17];
         for i in 1..=16usize {
-            if i as u32 <= table_bits {
+            if small(i) <= table_bits {
                 let s = start.get_mut(i).ok_or(BAD)?;
                 *s = s.checked_shr(ju_bits).unwrap_or(0);
                 *weight.get_mut(i).ok_or(BAD)? = 1u16
-                    .checked_shl(table_bits.wrapping_sub(i as u32))
+                    .checked_shl(table_bits.wrapping_sub(small(i)))
                     .unwrap_or(0);
             } else {
                 *weight.get_mut(i).ok_or(BAD)? =
-                    1u16.checked_shl(16u32.wrapping_sub(i as u32)).unwrap_or(0);
+                    1u16.checked_shl(16u32.wrapping_sub(small(i))).unwrap_or(0);
             }
         }
         let table_len = 1usize << table_bits;
@@ -176,23 +187,24 @@ impl<'a> Decoder<'a> {
             }
             let st = *start.get(len).ok_or(BAD)?;
             let next_code = st.wrapping_add(*weight.get(len).ok_or(BAD)?);
-            if len as u32 <= table_bits {
+            if small(len) <= table_bits {
                 if st >= next_code || usize::from(next_code) > table_len {
                     return Err(BAD);
                 }
                 for i in usize::from(st)..usize::from(next_code) {
-                    *self.slot(if c { Slot::C(i) } else { Slot::Pt(i) })? = ch as u16;
+                    *self.slot(if c { Slot::C(i) } else { Slot::Pt(i) })? =
+                        u16::try_from(ch).map_err(|_| BAD)?;
                 }
             } else {
                 let mut index3 = st;
                 let t = usize::from(index3.checked_shr(ju_bits).unwrap_or(0));
                 let mut p = if c { Slot::C(t) } else { Slot::Pt(t) };
-                let mut n = (len as u32).wrapping_sub(table_bits);
+                let mut n = small(len).wrapping_sub(table_bits);
                 while n != 0 {
                     if *self.slot(p)? == 0 && avail < NODES {
                         *self.right.get_mut(avail).ok_or(BAD)? = 0;
                         *self.left.get_mut(avail).ok_or(BAD)? = 0;
-                        *self.slot(p)? = avail as u16;
+                        *self.slot(p)? = u16::try_from(avail).map_err(|_| BAD)?;
                         avail = avail.wrapping_add(1);
                     }
                     let v = usize::from(*self.slot(p)?);
@@ -206,7 +218,7 @@ impl<'a> Decoder<'a> {
                     index3 = index3.wrapping_shl(1);
                     n = n.wrapping_sub(1);
                 }
-                *self.slot(p)? = ch as u16;
+                *self.slot(p)? = u16::try_from(ch).map_err(|_| BAD)?;
             }
             *start.get_mut(len).ok_or(BAD)? = next_code;
         }
@@ -236,7 +248,7 @@ impl<'a> Decoder<'a> {
     fn read_pt_len(&mut self, nn: usize, nbit: u8, special: Option<usize>) -> R<()> {
         let number = self.get_bits(u32::from(nbit)) as usize;
         if number == 0 {
-            let ch = self.get_bits(u32::from(nbit)) as u16;
+            let ch = low16(self.get_bits(u32::from(nbit)));
             self.pt_table = [ch; 256];
             for l in self.pt_len.iter_mut().take(nn) {
                 *l = 0;
@@ -245,7 +257,7 @@ impl<'a> Decoder<'a> {
         }
         let mut i = 0usize;
         while i < number && i < NPT {
-            let mut ch = self.peek(3) as u32;
+            let mut ch = small(self.peek(3));
             if ch == 7 {
                 let mut mask = 1u32 << (BITBUFSIZ - 1 - 3);
                 while mask & self.bit_buf != 0 {
@@ -277,7 +289,7 @@ impl<'a> Decoder<'a> {
     fn read_c_len(&mut self) -> R<()> {
         let number = self.get_bits(u32::from(CBIT)) as usize;
         if number == 0 {
-            let ch = self.get_bits(u32::from(CBIT)) as u16;
+            let ch = low16(self.get_bits(u32::from(CBIT)));
             self.c_len = [0; NC];
             self.c_table = [ch; 4096];
             return Ok(());
@@ -315,7 +327,7 @@ impl<'a> Decoder<'a> {
 
     fn decode_c(&mut self) -> R<u16> {
         if self.block_size == 0 {
-            self.block_size = self.get_bits(16) as u16;
+            self.block_size = low16(self.get_bits(16));
             self.read_pt_len(NT, TBIT, Some(3))?;
             self.read_c_len()?;
             self.read_pt_len(MAXNP, self.p_bit, None)?;
@@ -383,7 +395,7 @@ pub fn decompress(data: &[u8], variant: Variant, allowance: usize) -> R<Vec<u8>>
     while out.len() < orig {
         let c = d.decode_c()?;
         if c < 256 {
-            out.push(c as u8);
+            out.push(u8::try_from(c).map_err(|_| BAD)?);
             continue;
         }
         let len = usize::from(c.wrapping_sub(256 - THRESHOLD));
