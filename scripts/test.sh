@@ -37,12 +37,19 @@ cargo bench --workspace --all-features --locked --no-run
 # detection, a false positive or a boot that sends no evidence. The coverage document of this
 # run goes to target/lab/ (docs/detection-coverage.md is written by a deliberate run).
 cargo build --release --locked
+bin=target/x86_64-unknown-linux-gnu/release/boardproof
 # A release build has no test failpoint: no environment variable can pause it mid-write.
-if grep -q BOARDPROOF_TEST_FAILPOINT target/release/boardproof; then
+if grep -q BOARDPROOF_TEST_FAILPOINT "$bin"; then
   echo "test.sh: the release binary contains the test failpoints" >&2
   exit 1
 fi
-target/release/boardproof lab matrix --doc target/lab/detection-coverage.md --keep target/lab/boots
+# ...and loads nothing from the host it inspects (.cargo/config.toml links it statically).
+if ! ldd "$bin" 2>&1 | grep -Eq 'not a dynamic executable|statically linked'; then
+  echo "test.sh: the release binary is dynamic:" >&2
+  ldd "$bin" >&2
+  exit 1
+fi
+"$bin" lab matrix --doc target/lab/detection-coverage.md --keep target/lab/boots
 # Every fuzz target replays its seeds and regression inputs, then fuzzes FUZZ_SECONDS (20)
 # each; a crash fails (docs/fuzzing.md). After the matrix: its kept boots and kernel are seeds.
 scripts/fuzz-ci.sh

@@ -65,6 +65,9 @@ enum Command {
         /// Replace existing files.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Signed manifests.
     #[command(subcommand)]
@@ -205,6 +208,9 @@ enum BundleCommand {
         /// Replace an existing output file.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Re-check a bundle with public keys only: the verdict's signature and subjects, the
     /// manifest's trust, the evidence against it (as of the verdict's time), every log proof.
@@ -259,6 +265,9 @@ enum CorimCommand {
         /// Replace an existing output file.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Compare evidence with a signed CoRIM's reference values (PCRs, firmware digests).
     /// Exit 0 all match, 1 findings, 2 unreadable or the signature does not verify.
@@ -326,6 +335,9 @@ enum PlatformCertCommand {
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json); needs --out.
+        #[arg(long, requires = "out")]
+        json: bool,
     },
 }
 
@@ -349,6 +361,9 @@ enum PolicyCommand {
         /// Replace an existing output file.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Show a policy; checks its signature when --vendor-key is given.
     Show {
@@ -423,6 +438,9 @@ enum LogCommand {
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json); needs --out.
+        #[arg(long, requires = "out")]
+        json: bool,
     },
     /// Offline, no store: check a proof file with the log's verifier key. Exit 0 proven,
     /// 1 not proven, 2 unreadable.
@@ -695,6 +713,9 @@ enum ManifestCommand {
         /// Store whose transparency log records the manifest (default: the default store).
         #[arg(long)]
         store: Option<PathBuf>,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Add a co-signature (e.g. the vendor's) to a manifest, in place or to --out. The payload
     /// is unchanged, so its log entry stays the same.
@@ -797,7 +818,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             out,
             algorithm,
             force,
-        } => cmd::manifest::keygen(&out, algorithm, force),
+            json,
+        } => cmd::manifest::keygen(&out, algorithm, force, json),
         Command::Manifest(ManifestCommand::Create {
             evidence,
             key,
@@ -805,7 +827,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             creator,
             force,
             store,
-        }) => cmd::manifest::create(&evidence, &key, &out, creator, force, store),
+            json,
+        }) => cmd::manifest::create(&evidence, &key, &out, creator, force, store, json),
         Command::Manifest(ManifestCommand::Cosign { manifest, key, out }) => {
             cmd::manifest::cosign(&manifest, &key, out.as_deref())
         }
@@ -818,7 +841,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             out,
             pcrs,
             force,
-        }) => cmd::corim::export(&evidence, &key, &out, &pcrs, force),
+            json,
+        }) => cmd::corim::export(&evidence, &key, &out, &pcrs, force, json),
         Command::Corim(CorimCommand::Verify {
             evidence,
             corim,
@@ -849,11 +873,13 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             pubkey,
             out,
             force,
+            json,
         }) => cmd::platform_cert::components(
             evidence.as_deref(),
             manifest.as_deref().zip(pubkey.as_deref()),
             out.as_deref(),
             force,
+            json,
         ),
         Command::Policy(PolicyCommand::Sign {
             input,
@@ -861,7 +887,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             out,
             store,
             force,
-        }) => cmd::policy::sign(&input, &key, &out, store, force),
+            json,
+        }) => cmd::policy::sign(&input, &key, &out, store, force, json),
         Command::Policy(PolicyCommand::Show {
             policy,
             vendor_key,
@@ -961,6 +988,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             store,
             out,
             force,
+            json,
         }) => cmd::bundle::create(&cmd::bundle::CreateArgs {
             evidence: &evidence,
             manifest: &manifest,
@@ -970,6 +998,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             store,
             out: &out,
             force,
+            json,
         }),
         Command::Bundle(BundleCommand::Verify {
             bundle,
@@ -1003,7 +1032,8 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 store,
                 out,
                 force,
-            } => cmd::log::prove(store, &entry, size, out.as_deref(), force),
+                json,
+            } => cmd::log::prove(store, &entry, size, out.as_deref(), force, json),
             LogCommand::VerifyProof {
                 proof,
                 verifier,

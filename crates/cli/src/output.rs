@@ -85,6 +85,18 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints what a writing command wrote: `text` for people, or the [`Written`] document with
+/// `--json`.
+///
+/// [`Written`]: boardproof_evidence::Written
+pub fn written(w: &boardproof_evidence::Written, json_out: bool, text: &str) -> anyhow::Result<()> {
+    if json_out {
+        print(&json(w)?)
+    } else {
+        print(text)
+    }
+}
+
 /// Pretty JSON of a value, with a trailing newline.
 pub fn json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(v)? + "\n")

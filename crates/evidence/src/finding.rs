@@ -251,6 +251,18 @@ pub enum Verdict {
 /// The `schema` of `scan --json` output.
 pub const SCAN_SCHEMA: &str = "boardproof.scan/v1";
 
+/// What a `scan` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanAction {
+    /// The host had no baseline: this scan was recorded as its first.
+    BaselineRecorded,
+    /// Compared with the host's baseline (and a manifest, when given).
+    Compared,
+    /// Compared, then recorded as the new baseline (`--accept`).
+    Accepted,
+}
+
 /// What `scan` did, as printed by `scan --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -261,8 +273,8 @@ pub struct ScanResult {
     pub scan_id: i64,
     /// The key the host is stored under.
     pub host_key: String,
-    /// `baseline-recorded` (first scan), `compared`, or `accepted` (new baseline recorded).
-    pub action: String,
+    /// What the scan did.
+    pub action: ScanAction,
     /// The baseline compared with (absent on the first scan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline_id: Option<i64>,

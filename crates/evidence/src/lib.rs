@@ -18,6 +18,7 @@ pub mod finding;
 pub mod firmware_tree;
 pub mod reference;
 pub mod source;
+pub mod written;
 
 pub use attestation::*;
 pub use evidence::*;
@@ -25,6 +26,7 @@ pub use finding::*;
 pub use firmware_tree::*;
 pub use reference::*;
 pub use source::{Source, UnknownSource};
+pub use written::*;
 
 /// Errors reading a document of this model.
 #[derive(Debug, thiserror::Error)]
@@ -82,5 +84,6 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             "option-rom-v1.json",
             to_value(schemars::schema_for!(OptionRom)),
         ),
+        ("written-v1.json", to_value(schemars::schema_for!(Written))),
     ]
 }

@@ -436,9 +436,8 @@ fn verify_cose(k: &PublicKey, alg: &Option<coset::Algorithm>, data: &[u8], sig: 
     use coset::RegisteredLabelWithPrivate::Assigned;
     match (k, alg) {
         (PublicKey::Ed25519(_), Some(Assigned(iana::Algorithm::EdDSA))) => k.verify(data, sig),
-        (PublicKey::EcdsaP256(vk), Some(Assigned(iana::Algorithm::ES256))) => {
-            use p256::ecdsa::signature::Verifier;
-            p256::ecdsa::Signature::from_slice(sig).is_ok_and(|s| vk.verify(data, &s).is_ok())
+        (PublicKey::EcdsaP256(_), Some(Assigned(iana::Algorithm::ES256))) => {
+            k.verify_p256_fixed(data, sig)
         }
         _ => false,
     }

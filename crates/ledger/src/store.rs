@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS scans(
     id INTEGER PRIMARY KEY,
     host_key TEXT NOT NULL,
     scanned_at TEXT NOT NULL,
-    outcome TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('baseline-recorded', 'verified', 'findings', 'accepted')),
     findings INTEGER NOT NULL,
     compared_with TEXT NOT NULL,
     evidence TEXT NOT NULL,
@@ -135,6 +135,44 @@ pub struct Baseline {
     pub reference: Reference,
 }
 
+/// What came of a scan, as the store keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScanOutcome {
+    /// The first scan of a host, recorded as its baseline.
+    BaselineRecorded,
+    /// Compared, no finding.
+    Verified,
+    /// Compared, findings.
+    Findings,
+    /// Compared and accepted as the new baseline.
+    Accepted,
+}
+
+impl ScanOutcome {
+    const ALL: [ScanOutcome; 4] = [
+        ScanOutcome::BaselineRecorded,
+        ScanOutcome::Verified,
+        ScanOutcome::Findings,
+        ScanOutcome::Accepted,
+    ];
+
+    /// The stored text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanOutcome::BaselineRecorded => "baseline-recorded",
+            ScanOutcome::Verified => "verified",
+            ScanOutcome::Findings => "findings",
+            ScanOutcome::Accepted => "accepted",
+        }
+    }
+
+    /// The outcome stored as `s`, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
 /// A scan to record.
 #[derive(Debug, Clone)]
 pub struct NewScan<'a> {
@@ -142,8 +180,8 @@ pub struct NewScan<'a> {
     pub host_key: &'a str,
     /// When.
     pub scanned_at: &'a str,
-    /// `baseline-recorded`, `verified`, `findings`, `accepted`.
-    pub outcome: &'a str,
+    /// What came of it.
+    pub outcome: ScanOutcome,
     /// Number of findings.
     pub findings: u64,
     /// What it was compared with.
@@ -164,7 +202,7 @@ pub struct ScanRow {
     /// When.
     pub scanned_at: String,
     /// Outcome.
-    pub outcome: String,
+    pub outcome: ScanOutcome,
     /// Number of findings.
     pub findings: i64,
     /// What it was compared with.
@@ -626,7 +664,7 @@ impl Store {
             params![
                 scan.host_key,
                 scan.scanned_at,
-                scan.outcome,
+                scan.outcome.as_str(),
                 findings,
                 scan.compared_with,
                 scan.evidence,
@@ -639,7 +677,7 @@ impl Store {
             id: scan_id,
             host_key: scan.host_key,
             scanned_at: scan.scanned_at,
-            outcome: scan.outcome,
+            outcome: scan.outcome.as_str(),
             findings,
             compared_with: scan.compared_with,
             evidence: scan.evidence,
@@ -719,7 +757,17 @@ impl Store {
                     id: r.get(0)?,
                     host_key: r.get(1)?,
                     scanned_at: r.get(2)?,
-                    outcome: r.get(3)?,
+                    outcome: {
+                        let text: String = r.get(3)?;
+                        ScanOutcome::parse(&text).ok_or_else(|| {
+                            rusqlite::Error::FromSqlConversionFailure(
+                                3,
+                                rusqlite::types::Type::Text,
+                                format!("scan outcome {text:?} is not one boardproof writes")
+                                    .into(),
+                            )
+                        })?
+                    },
                     findings: r.get(4)?,
                     compared_with: r.get(5)?,
                     baseline_id: r.get(6)?,
@@ -776,11 +824,11 @@ fn now_utc() -> String {
 mod tests {
     use super::*;
 
-    fn scan<'a>(host: &'a str, outcome: &'a str) -> NewScan<'a> {
+    fn scan<'a>(host: &'a str, outcome: &str) -> NewScan<'a> {
         NewScan {
             host_key: host,
             scanned_at: "2026-01-01T00:00:00Z",
-            outcome,
+            outcome: ScanOutcome::parse(outcome).unwrap(),
             findings: 0,
             compared_with: "none",
             evidence: "{}",
@@ -835,7 +883,7 @@ mod tests {
         assert_eq!(s.baseline("b").unwrap().unwrap().id, b2.unwrap());
         let h = s.history(Some("a"), 10).unwrap();
         assert_eq!(h.len(), 3);
-        assert_eq!(h[0].outcome, "accepted");
+        assert_eq!(h[0].outcome, ScanOutcome::Accepted);
         assert_eq!(s.history(None, 10).unwrap().len(), 4);
     }
 }

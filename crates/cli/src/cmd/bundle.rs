@@ -27,6 +27,7 @@ pub struct CreateArgs<'a> {
     pub store: Option<PathBuf>,
     pub out: &'a Path,
     pub force: bool,
+    pub json: bool,
 }
 
 /// The proofs of whichever of `files` the store's log holds, in its latest checkpoint.
@@ -93,8 +94,23 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<Outcome> {
         verdict: verdict_bytes,
         proofs,
     });
-    super::write_atomic(a.out, &bundle.to_bytes()?, a.force)?;
-    output::print(&format!(
+    let bytes = bundle.to_bytes()?;
+    super::write_atomic(a.out, &bytes, a.force)?;
+    let mut w = boardproof_evidence::Written::new("bundle create").file(a.out, "bundle", &bytes);
+    w.notes.push(format!(
+        "verdict {}, {} inclusion proofs{}",
+        stmt.predicate.verdict_str(),
+        bundle.proofs.len(),
+        if bundle.policy.is_some() {
+            ", trust policy"
+        } else {
+            ""
+        }
+    ));
+    output::written(
+        &w,
+        a.json,
+        &format!(
         "bundle written to {}: evidence, manifest{}, signed verdict ({}), {} inclusion proof(s)\n",
         a.out.display(),
         if bundle.policy.is_some() {
@@ -104,7 +120,8 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<Outcome> {
         },
         stmt.predicate.verdict_str(),
         bundle.proofs.len()
-    ))?;
+    ),
+    )?;
     Ok(Outcome::Clean)
 }
 

@@ -73,6 +73,7 @@ pub fn export(
     out: &Path,
     pcrs: &[u32],
     force: bool,
+    json: bool,
 ) -> anyhow::Result<Outcome> {
     let sk = keys::load_private_key(key)?;
     let ev = super::read_evidence(evidence)?;
@@ -117,15 +118,33 @@ pub fn export(
     let encoded = corim::encode(&e).with_context(|| evidence.display().to_string())?;
     let signed = corim::sign(&encoded, &sk)?;
     super::write_atomic(out, &signed, force)?;
-    output::print(&format!(
-        "CoRIM {} written to {} (COSE_Sign1, {} key {}): {} PCRs, {} firmware items\n",
-        e.id,
-        out.display(),
-        sk.algorithm().as_str(),
-        sk.public().key_id(),
+    let mut w = boardproof_evidence::Written::new("corim export")
+        .file(out, "corim", &signed)
+        .key(&sk.public().key_id(), sk.algorithm().as_str());
+    w.notes.push(format!(
+        "{} PCRs, {} firmware items",
         e.pcrs.len(),
         e.named.len()
-    ))?;
+    ));
+    if !left_out.is_empty() {
+        w.notes.push(format!(
+            "PCR bank {} not exported (the IANA Named Information registry has no SHA-1)",
+            left_out.join(", ")
+        ));
+    }
+    output::written(
+        &w,
+        json,
+        &format!(
+            "CoRIM {} written to {} (COSE_Sign1, {} key {}): {} PCRs, {} firmware items\n",
+            e.id,
+            out.display(),
+            sk.algorithm().as_str(),
+            sk.public().key_id(),
+            e.pcrs.len(),
+            e.named.len()
+        ),
+    )?;
     if e.pcrs.is_empty() && e.named.is_empty() {
         eprintln!("boardproof: warning: the evidence has no PCR values and no firmware image: the CoRIM holds no reference values");
     }

@@ -256,6 +256,7 @@ pub fn prove(
     size: Option<u64>,
     out: Option<&Path>,
     force: bool,
+    json: bool,
 ) -> anyhow::Result<Outcome> {
     let s = open_existing(store)?;
     if s.log_verifier()?.is_none() {
@@ -267,12 +268,23 @@ pub fn prove(
         None => tlog::size(s.log_conn())?,
     };
     let file = s.log_proof(n, Some(t))?;
-    write_or_print(&file.to_bytes()?, out, force)?;
+    let bytes = file.to_bytes()?;
+    write_or_print(&bytes, out, force)?;
     if let Some(o) = out {
-        eprintln!(
-            "boardproof: inclusion proof of entry {n} in the checkpoint of {t} entries written to {}",
+        let text = format!(
+            "inclusion proof of entry {n} in the checkpoint of {t} entries written to {}",
             o.display()
         );
+        if json {
+            let verifier = s.log_verifier()?.unwrap_or_default();
+            let mut w = boardproof_evidence::Written::new("log prove")
+                .file(o, "proof", &bytes)
+                .logged(s.path(), n, &verifier);
+            w.notes.push(format!("in the checkpoint of {t} entries"));
+            output::written(&w, true, "")?;
+        } else {
+            eprintln!("boardproof: {text}");
+        }
     }
     Ok(Outcome::Clean)
 }

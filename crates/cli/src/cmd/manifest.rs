@@ -9,14 +9,28 @@ use super::Kind;
 use crate::output;
 use crate::Outcome;
 
-pub fn keygen(prefix: &Path, alg: keys::Algorithm, force: bool) -> anyhow::Result<Outcome> {
+pub fn keygen(
+    prefix: &Path,
+    alg: keys::Algorithm,
+    force: bool,
+    json: bool,
+) -> anyhow::Result<Outcome> {
     let (private, public, id) = keys::generate(prefix, alg, force)?;
-    output::print(&format!(
-        "private key: {} (mode 0600; keep it offline)\npublic key:  {}\nkey id:      {id}\nalgorithm:   {}\n",
-        private.display(),
-        public.display(),
-        alg.as_str()
-    ))?;
+    let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let w = boardproof_evidence::Written::new("keygen")
+        .secret_file(&private, "private key", len(&private))
+        .file(&public, "public key", &std::fs::read(&public)?)
+        .key(&id, alg.as_str());
+    output::written(
+        &w,
+        json,
+        &format!(
+            "private key: {} (mode 0600; keep it offline)\npublic key:  {}\nkey id:      {id}\nalgorithm:   {}\n",
+            private.display(),
+            public.display(),
+            alg.as_str()
+        ),
+    )?;
     Ok(Outcome::Clean)
 }
 
@@ -37,6 +51,7 @@ pub fn create(
     creator: Option<String>,
     force: bool,
     store: Option<std::path::PathBuf>,
+    json: bool,
 ) -> anyhow::Result<Outcome> {
     let ev = super::read_evidence(evidence)?;
     let sk = keys::load_private_key(key)?;
@@ -60,6 +75,16 @@ pub fn create(
                 out.display()
             )
         })?;
+    let mut w = boardproof_evidence::Written::new("manifest create")
+        .file(out, "manifest", &bytes)
+        .key(&m.created_by.key_id, sk.algorithm().as_str())
+        .logged(store.path(), logged.index, &logged.verifier);
+    w.notes.push(format!(
+        "{} components, {} kernel modules, {} ACPI tables",
+        m.reference.inventory.components.len(),
+        m.reference.inventory.kernel_modules.len(),
+        m.reference.inventory.acpi_tables.len()
+    ));
     let mut s = format!(
         "manifest written to {}\nhost: {}\nsigned by key {}\nlogged as entry {} of {} (`boardproof log prove {}`)\n",
         out.display(),
@@ -80,14 +105,16 @@ pub fn create(
         .iter()
         .filter(|s| s.status != boardproof_evidence::SourceStatus::Ok)
     {
-        s.push_str(&format!(
-            "note: source {} was {} ({}); the manifest records that\n",
+        let note = format!(
+            "source {} was {} ({}); the manifest records that",
             src.name,
             src.status.as_str(),
             src.reason.as_deref().unwrap_or("no reason")
-        ));
+        );
+        s.push_str(&format!("note: {note}\n"));
+        w.notes.push(note);
     }
-    output::print(&s)?;
+    output::written(&w, json, &s)?;
     Ok(Outcome::Clean)
 }
 

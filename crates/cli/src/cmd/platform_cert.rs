@@ -387,6 +387,7 @@ pub fn components(
     manifest: Option<(&Path, &Path)>,
     out: Option<&Path>,
     force: bool,
+    json: bool,
 ) -> anyhow::Result<Outcome> {
     let inv = match (evidence, manifest) {
         (Some(e), None) => super::read_evidence(e)?.inventory,
@@ -395,12 +396,8 @@ pub fn components(
     };
     let (list, skipped) = component_list(&inv);
     let text = serde_json::to_string_pretty(&list)? + "\n";
-    match out {
-        Some(p) => super::write_atomic(p, text.as_bytes(), force)?,
-        None => output::print(&text)?,
-    }
-    eprintln!(
-        "boardproof: {} components listed{}",
+    let summary = format!(
+        "{} components listed{}",
         list["COMPONENTS"].as_array().map_or(0, Vec::len),
         if skipped > 0 {
             format!("; {skipped} without a manufacturer and model left out")
@@ -408,5 +405,22 @@ pub fn components(
             String::new()
         }
     );
+    match out {
+        Some(p) => {
+            super::write_atomic(p, text.as_bytes(), force)?;
+            let mut w = boardproof_evidence::Written::new("platform-cert components").file(
+                p,
+                "component list",
+                text.as_bytes(),
+            );
+            w.notes.push(summary.clone());
+            if json {
+                output::written(&w, true, "")?;
+                return Ok(Outcome::Clean);
+            }
+        }
+        None => output::print(&text)?,
+    }
+    eprintln!("boardproof: {summary}");
     Ok(Outcome::Clean)
 }

@@ -15,6 +15,7 @@ pub fn sign(
     out: &Path,
     store: Option<PathBuf>,
     force: bool,
+    json: bool,
 ) -> anyhow::Result<Outcome> {
     let sk = keys::load_private_key(key)?;
     let bytes = super::read(input, Kind::Document)?;
@@ -36,7 +37,11 @@ pub fn sign(
                 out.display()
             )
         })?;
-    output::print(&format!(
+    let w = boardproof_evidence::Written::new("policy sign")
+        .file(out, "policy", &signed)
+        .key(&p.vendor_key_id, sk.algorithm().as_str())
+        .logged(store.path(), logged.index, &logged.verifier);
+    output::written(&w, json, &format!(
         "trust policy of {} written to {}\nsigned by vendor key {} ({}); valid until {}\n{} manufacturers, {} revoked keys\nlogged as entry {} of {}\n",
         p.vendor,
         out.display(),

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use boardproof_collect::{collect, now_rfc3339, Options};
-use boardproof_evidence::{HostIdentity, Reference, ScanResult, SCAN_SCHEMA};
-use boardproof_ledger::store::{NewScan, Store};
+use boardproof_evidence::{HostIdentity, Reference, ScanAction, ScanResult, SCAN_SCHEMA};
+use boardproof_ledger::store::{NewScan, ScanOutcome, Store};
 
 use crate::output;
 use crate::Outcome;
@@ -105,22 +105,23 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         .collect::<std::collections::BTreeSet<_>>()
         .len();
 
-    let (action, new_baseline): (&str, Option<String>) = match (&baseline, &o.accept) {
+    let (action, new_baseline): (ScanAction, Option<String>) = match (&baseline, &o.accept) {
         (None, reason) => (
-            "baseline-recorded",
+            ScanAction::BaselineRecorded,
             Some(
                 reason
                     .clone()
                     .unwrap_or_else(|| "first scan of this host".into()),
             ),
         ),
-        (Some(_), Some(reason)) => ("accepted", Some(reason.clone())),
-        (Some(_), None) => ("compared", None),
+        (Some(_), Some(reason)) => (ScanAction::Accepted, Some(reason.clone())),
+        (Some(_), None) => (ScanAction::Compared, None),
     };
     let outcome_label = match action {
-        "compared" if findings == 0 => "verified",
-        "compared" => "findings",
-        other => other,
+        ScanAction::Compared if findings == 0 => ScanOutcome::Verified,
+        ScanAction::Compared => ScanOutcome::Findings,
+        ScanAction::BaselineRecorded => ScanOutcome::BaselineRecorded,
+        ScanAction::Accepted => ScanOutcome::Accepted,
     };
     let report_json =
         serde_json::to_string(&(&baseline_report, &manifest_report, &requirements_report))?;
@@ -145,7 +146,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         schema: SCAN_SCHEMA.to_owned(),
         scan_id,
         host_key: host_key.clone(),
-        action: action.to_owned(),
+        action,
         baseline_id: baseline.as_ref().map(|b| b.id),
         new_baseline_id,
         baseline_report,
@@ -163,7 +164,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         let mut s = output::sources_table(&ev.sources);
         s.push('\n');
         match action {
-            "baseline-recorded" => s.push_str(&format!(
+            ScanAction::BaselineRecorded => s.push_str(&format!(
                 "No baseline for {host_key} yet: recorded scan #{scan_id} as baseline #{} \
                  (store {}). Later scans are compared with it.\n",
                 new_baseline_id.map_or("?".to_owned(), |b| b.to_string()),
@@ -181,7 +182,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
         if let Some(r) = &result.requirements_report {
             s.push_str(&output::report_text(r));
         }
-        if action == "accepted" {
+        if action == ScanAction::Accepted {
             s.push_str(&format!(
                 "ACCEPTED: scan #{scan_id} recorded as baseline #{} of {host_key} (reason: {}); \
                  the findings above were reviewed and will not be reported again.\n",
@@ -209,7 +210,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     .any(|f| f.locus.get("required").is_some_and(|v| v == "true"));
     Ok(match action {
         // After --accept the new baseline stands; only a manifest can still disagree.
-        "accepted" | "baseline-recorded" => {
+        ScanAction::Accepted | ScanAction::BaselineRecorded => {
             if required_missing
                 || result
                     .manifest_report
@@ -273,7 +274,7 @@ pub fn history(
             r.id.to_string(),
             r.scanned_at.clone(),
             r.host_key.clone(),
-            r.outcome.clone(),
+            r.outcome.as_str().to_owned(),
             r.findings.to_string(),
             r.compared_with.clone(),
             r.baseline_id.map_or(String::new(), |b| {

@@ -30,3 +30,4 @@ mod smbios_dmidecode;
 mod snapshot;
 mod store_auth;
 mod util;
+mod written;
