@@ -59,22 +59,16 @@ impl Source {
         Source::Ima,
     ];
 
-    /// Every source.
-    pub const ALL: [Source; 13] = [
-        Source::Smbios,
-        Source::Pci,
-        Source::OptionRoms,
-        Source::Usb,
-        Source::I2c,
-        Source::Block,
-        Source::Net,
-        Source::Cpu,
-        Source::KernelModules,
-        Source::Acpi,
-        Source::Tpm,
-        Source::Ima,
-        Source::Firmware,
-    ];
+    /// Every source: the collected ones, then firmware.
+    pub const ALL: [Source; 13] = {
+        let mut all = [Source::Firmware; 13];
+        let mut i = 0;
+        while i < Source::COLLECTED.len() {
+            all[i] = Source::COLLECTED[i];
+            i += 1;
+        }
+        all
+    };
 
     /// The name evidence and the command line use.
     pub const fn as_str(self) -> &'static str {

@@ -219,6 +219,20 @@ fn class_source(class: ComponentClass) -> Source {
     }
 }
 
+/// How a source that is not `ok` stands in the evidence, for a finding's `observed`.
+fn status_text(got: Option<&boardproof_evidence::SourceReport>) -> String {
+    got.map_or_else(
+        || "not collected".to_owned(),
+        |g| {
+            format!(
+                "{}: {}",
+                g.status.as_str(),
+                g.reason.as_deref().unwrap_or("no reason given")
+            )
+        },
+    )
+}
+
 /// Only the requirements: each source of `want` that is not `ok` in `ev` is a
 /// `source-missing` finding. For evidence with nothing to compare against yet (a first scan).
 pub fn requirements(want: &[Source], ev: &Evidence) -> Outcome {
@@ -249,16 +263,7 @@ fn required(want: &[Source], unseen: &BTreeSet<Source>, ev: &Evidence, out: &mut
         if got.is_some_and(|g| g.status == SourceStatus::Ok) {
             continue;
         }
-        let observed = got.map_or_else(
-            || "not collected".to_owned(),
-            |g| {
-                format!(
-                    "{}: {}",
-                    g.status.as_str(),
-                    g.reason.as_deref().unwrap_or("no reason given")
-                )
-            },
-        );
+        let observed = status_text(got);
         out.findings.push(
             Finding::new(
                 FindingKind::SourceMissing,
@@ -294,16 +299,7 @@ fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) -> BTreeSet<
         match (want.status, got) {
             (SourceStatus::Ok, Some(g)) if g.status == SourceStatus::Ok => {}
             (SourceStatus::Ok, got) => {
-                let observed = got.map_or_else(
-                    || "not collected".to_owned(),
-                    |g| {
-                        format!(
-                            "{}: {}",
-                            g.status.as_str(),
-                            g.reason.as_deref().unwrap_or("no reason given")
-                        )
-                    },
-                );
+                let observed = status_text(got);
                 unseen.insert(want.name);
                 out.findings.push(
                     Finding::new(
