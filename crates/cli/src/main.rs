@@ -392,6 +392,9 @@ enum LogCommand {
         /// Use this Ed25519 private key (PKCS#8 PEM) instead of a new one.
         #[arg(long, requires = "origin")]
         key: Option<PathBuf>,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Append files: a signed file (DSSE: manifest, policy, verdict) by the SHA-256 of its
     /// payload, anything else by the SHA-256 of its bytes. All or none are appended.
@@ -505,6 +508,9 @@ enum AttestCommand {
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json); needs --out.
+        #[arg(long, requires = "out")]
+        json: bool,
     },
     /// On the verifier: check the keys and encrypt a fresh secret to the EK for the AK.
     Challenge {
@@ -522,6 +528,9 @@ enum AttestCommand {
         /// Replace existing files.
         #[arg(long)]
         force: bool,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -728,6 +737,9 @@ enum ManifestCommand {
         /// Write here instead of replacing the manifest.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print what was written as JSON (schemas/written-v1.json).
+        #[arg(long)]
+        json: bool,
     },
     /// Show a manifest; checks its signature when --pubkey is given.
     Show {
@@ -802,16 +814,20 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             a.challenge.as_deref().map(|c| (a.tpm.as_path(), c)),
             &a.firmware,
         ),
-        Command::Attest(AttestCommand::Keys { tpm, out, force }) => {
-            cmd::attest::keys(&tpm, out.as_deref(), force)
-        }
+        Command::Attest(AttestCommand::Keys {
+            tpm,
+            out,
+            force,
+            json,
+        }) => cmd::attest::keys(&tpm, out.as_deref(), force, json),
         Command::Attest(AttestCommand::Challenge {
             keys,
             ek_ca,
             out,
             secret_out,
             force,
-        }) => cmd::attest::challenge(&keys, &ek_ca, &out, &secret_out, force),
+            json,
+        }) => cmd::attest::challenge(&keys, &ek_ca, &out, &secret_out, force, json),
         Command::Show { evidence, json } => cmd::show::run(&evidence, json),
         Command::Smbios(SmbiosCommand::Decode { file, json }) => cmd::smbios::decode(&file, json),
         Command::Keygen {
@@ -829,9 +845,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             store,
             json,
         }) => cmd::manifest::create(&evidence, &key, &out, creator, force, store, json),
-        Command::Manifest(ManifestCommand::Cosign { manifest, key, out }) => {
-            cmd::manifest::cosign(&manifest, &key, out.as_deref())
-        }
+        Command::Manifest(ManifestCommand::Cosign {
+            manifest,
+            key,
+            out,
+            json,
+        }) => cmd::manifest::cosign(&manifest, &key, out.as_deref(), json),
         Command::Corim(CorimCommand::Show { corim, key, json }) => {
             cmd::corim::show(&corim, key.as_deref(), json)
         }
@@ -1016,9 +1035,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             json,
         }),
         Command::Log(c) => match c {
-            LogCommand::Init { store, origin, key } => {
-                cmd::log::init(store, origin, key.as_deref())
-            }
+            LogCommand::Init {
+                store,
+                origin,
+                key,
+                json,
+            } => cmd::log::init(store, origin, key.as_deref(), json),
             LogCommand::Append { files, store, json } => cmd::log::append(store, &files, json),
             LogCommand::Show {
                 store,

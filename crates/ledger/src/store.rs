@@ -306,6 +306,11 @@ impl Store {
         self.default_origin = Some(origin);
     }
 
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path

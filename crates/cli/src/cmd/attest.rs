@@ -57,7 +57,12 @@ fn to_json<T: serde::Serialize>(v: &T) -> anyhow::Result<String> {
 }
 
 /// `attest keys`: the EK, its certificate and the AK of this TPM.
-pub fn keys(tpm_path: &Path, out: Option<&Path>, force: bool) -> anyhow::Result<Outcome> {
+pub fn keys(
+    tpm_path: &Path,
+    out: Option<&Path>,
+    force: bool,
+    json: bool,
+) -> anyhow::Result<Outcome> {
     let mut tpm = tpm2::open(tpm_path).with_context(|| format!("TPM {}", tpm_path.display()))?;
     let k = tpm
         .keys()
@@ -74,10 +79,23 @@ pub fn keys(tpm_path: &Path, out: Option<&Path>, force: bool) -> anyhow::Result<
     match out {
         Some(p) => {
             super::write_atomic(p, text.as_bytes(), force)?;
+            let mut w = boardproof_evidence::Written::new("attest keys").file(
+                p,
+                "attestation keys",
+                text.as_bytes(),
+            );
             if k.ek_certificate.is_none() {
-                eprintln!("boardproof: note: this TPM holds no EK certificate in NV");
+                w.notes
+                    .push("this TPM holds no EK certificate in NV".into());
             }
-            eprintln!("keys written to {}", p.display());
+            if json {
+                output::written(&w, true, "")?;
+            } else {
+                for n in &w.notes {
+                    eprintln!("boardproof: note: {n}");
+                }
+                eprintln!("keys written to {}", p.display());
+            }
         }
         None => output::print(&text)?,
     }
@@ -92,6 +110,7 @@ pub fn challenge(
     out: &Path,
     secret_out: &Path,
     force: bool,
+    json: bool,
 ) -> anyhow::Result<Outcome> {
     let k: AttestationKeys = read_json(keys_path, "attestation keys document")?;
     if ek_ca.is_empty() {
@@ -111,13 +130,22 @@ pub fn challenge(
     };
     // The secret first, readable by its owner only: a challenge without its secret is useless,
     // a secret without its challenge harmless.
-    boardproof_ledger::keys::write_new(secret_out, to_json(&kept)?.as_bytes(), 0o600, force)?;
-    super::write_atomic(out, to_json(&challenge)?.as_bytes(), force)?;
-    eprintln!(
-        "challenge written to {} (send it to the server); secret kept in {}",
-        out.display(),
-        secret_out.display()
-    );
+    let secret = to_json(&kept)?;
+    boardproof_ledger::keys::write_new(secret_out, secret.as_bytes(), 0o600, force)?;
+    let sent = to_json(&challenge)?;
+    super::write_atomic(out, sent.as_bytes(), force)?;
+    if json {
+        let w = boardproof_evidence::Written::new("attest challenge")
+            .secret_file(secret_out, "challenge secret", secret.len() as u64)
+            .file(out, "challenge", sent.as_bytes());
+        output::written(&w, true, "")?;
+    } else {
+        eprintln!(
+            "challenge written to {} (send it to the server); secret kept in {}",
+            out.display(),
+            secret_out.display()
+        );
+    }
     Ok(Outcome::Clean)
 }
 

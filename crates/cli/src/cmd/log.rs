@@ -56,6 +56,7 @@ pub fn init(
     store: Option<PathBuf>,
     origin: Option<String>,
     key: Option<&Path>,
+    json: bool,
 ) -> anyhow::Result<Outcome> {
     let mut s = open(store)?;
     let sk = key.map(keys::load_signing_key).transpose()?;
@@ -64,10 +65,20 @@ pub fn init(
         None if sk.is_none() => s.log_key()?,
         None => anyhow::bail!("--key needs --origin (the log's name)"),
     };
-    output::print(&format!(
-        "log {}\nverifier key: {}\n(give the verifier key to whoever checks this log's proofs)\n",
-        lk.origin, lk.verifier
-    ))?;
+    let key_file = s.dir().join(boardproof_ledger::store::LOG_KEY_FILE);
+    let len = std::fs::metadata(&key_file).map(|m| m.len()).unwrap_or(0);
+    let mut w = boardproof_evidence::Written::new("log init")
+        .secret_file(&key_file, "log private key", len)
+        .key(&lk.verifier, "ed25519");
+    w.notes.push(format!("log {}", lk.origin));
+    output::written(
+        &w,
+        json,
+        &format!(
+            "log {}\nverifier key: {}\n(give the verifier key to whoever checks this log's proofs)\n",
+            lk.origin, lk.verifier
+        ),
+    )?;
     Ok(Outcome::Clean)
 }
 

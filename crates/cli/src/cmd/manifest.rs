@@ -118,7 +118,7 @@ pub fn create(
     Ok(Outcome::Clean)
 }
 
-pub fn cosign(path: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<Outcome> {
+pub fn cosign(path: &Path, key: &Path, out: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
     let sk = keys::load_private_key(key)?;
     let bytes = super::read(path, Kind::Evidence)?;
     let name = path.display().to_string();
@@ -134,14 +134,26 @@ pub fn cosign(path: &Path, key: &Path, out: Option<&Path>) -> anyhow::Result<Out
     env.cosign(&sk).with_context(|| name.clone())?;
     let target = out.unwrap_or(path);
     // In place is a replacement by design; a separate --out must not overwrite silently.
-    super::write_atomic(target, &env.to_canonical_bytes(), out.is_none())?;
-    output::print(&format!(
-        "co-signed with key {} ({}): {} signatures on {}\n",
-        sk.public().key_id(),
-        sk.algorithm().as_str(),
-        env.signatures.len(),
-        target.display()
-    ))?;
+    let signed = env.to_canonical_bytes();
+    super::write_atomic(target, &signed, out.is_none())?;
+    let mut w = boardproof_evidence::Written::new("manifest cosign")
+        .file(target, "manifest", &signed)
+        .key(&sk.public().key_id(), sk.algorithm().as_str());
+    w.notes.push(format!(
+        "{} signatures; the payload, and so its log entry, is unchanged",
+        env.signatures.len()
+    ));
+    output::written(
+        &w,
+        json,
+        &format!(
+            "co-signed with key {} ({}): {} signatures on {}\n",
+            sk.public().key_id(),
+            sk.algorithm().as_str(),
+            env.signatures.len(),
+            target.display()
+        ),
+    )?;
     Ok(Outcome::Clean)
 }
 

@@ -340,8 +340,21 @@ fn cli_round_trip() {
         .unwrap()
         .to_owned();
 
-    let o = run(&["attest", "keys", "--tpm", &sock, "--out", &p("keys.json")]);
+    let o = run(&[
+        "attest",
+        "keys",
+        "--tpm",
+        &sock,
+        "--out",
+        &p("keys.json"),
+        "--json",
+    ]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let w: boardproof_evidence::Written = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (w.command.as_str(), w.files[0].path.as_str()),
+        ("attest keys", p("keys.json").as_str())
+    );
     // A CA that did not issue the EK certificate: no challenge, exit 1, nothing written.
     let o = run(&[
         "attest",
@@ -372,8 +385,14 @@ fn cli_round_trip() {
             &p(&format!("{n}.json")),
             "--secret-out",
             &p(&format!("{n}.secret.json")),
+            "--json",
         ]);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let w: boardproof_evidence::Written = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(w.command, "attest challenge");
+        // The secret is named with its size, never a digest of it.
+        assert_eq!(w.files[0].sha256, None);
+        assert!(w.files[1].sha256.is_some());
     };
     challenge("c1");
     let mode = std::os::unix::fs::PermissionsExt::mode(
