@@ -93,6 +93,7 @@ pub fn verify_opts(reference: &Reference, ev: &Evidence, opts: &Options) -> Outc
     }
     // What a source did not see now is reported once, as source-missing; its items in the
     // reference are not also reported as removed, which would claim more than was seen.
+    coverage(ev, &mut out);
     let unseen = sources(reference, ev, &mut out);
     required(&opts.required, &unseen, ev, &mut out);
     if unseen.is_empty() {
@@ -219,6 +220,17 @@ fn class_source(class: ComponentClass) -> Source {
     }
 }
 
+/// How much of the server the evidence saw: its number of sources and those not `ok`.
+fn coverage(ev: &Evidence, out: &mut Outcome) {
+    out.sources = ev.sources.len() as u64;
+    out.unavailable = ev
+        .sources
+        .iter()
+        .filter(|s| s.status != SourceStatus::Ok)
+        .map(|s| s.name)
+        .collect();
+}
+
 /// How a source that is not `ok` stands in the evidence, for a finding's `observed`.
 fn status_text(got: Option<&boardproof_evidence::SourceReport>) -> String {
     got.map_or_else(
@@ -236,16 +248,8 @@ fn status_text(got: Option<&boardproof_evidence::SourceReport>) -> String {
 /// Only the requirements: each source of `want` that is not `ok` in `ev` is a
 /// `source-missing` finding. For evidence with nothing to compare against yet (a first scan).
 pub fn requirements(want: &[Source], ev: &Evidence) -> Outcome {
-    let mut out = Outcome {
-        sources: ev.sources.len() as u64,
-        unavailable: ev
-            .sources
-            .iter()
-            .filter(|s| s.status != SourceStatus::Ok)
-            .map(|s| s.name)
-            .collect(),
-        ..Outcome::default()
-    };
+    let mut out = Outcome::default();
+    coverage(ev, &mut out);
     required(want, &BTreeSet::new(), ev, &mut out);
     sort(&mut out);
     out
@@ -286,13 +290,6 @@ fn required(want: &[Source], unseen: &BTreeSet<Source>, ev: &Evidence, out: &mut
 /// now (each one a `source-missing` finding).
 fn sources(reference: &Reference, ev: &Evidence, out: &mut Outcome) -> BTreeSet<Source> {
     let mut unseen = BTreeSet::new();
-    out.sources = ev.sources.len() as u64;
-    out.unavailable = ev
-        .sources
-        .iter()
-        .filter(|s| s.status != SourceStatus::Ok)
-        .map(|s| s.name)
-        .collect();
     let observed = by_occurrence(&ev.sources, |s| s.name);
     for (key, want) in by_occurrence(&reference.sources, |s| s.name) {
         let got = observed.get(&key).copied();

@@ -89,7 +89,7 @@ pub fn keys(
                     .push("this TPM holds no EK certificate in NV".into());
             }
             if json {
-                output::written(&w, true, "")?;
+                output::print(&output::json(&w)?)?;
             } else {
                 for n in &w.notes {
                     eprintln!("boardproof: note: {n}");
@@ -138,7 +138,7 @@ pub fn challenge(
         let w = boardproof_evidence::Written::new("attest challenge")
             .secret_file(secret_out, "challenge secret", secret.len() as u64)
             .file(out, "challenge", sent.as_bytes());
-        output::written(&w, true, "")?;
+        output::print(&output::json(&w)?)?;
     } else {
         eprintln!(
             "challenge written to {} (send it to the server); secret kept in {}",

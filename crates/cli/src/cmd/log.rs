@@ -292,7 +292,7 @@ pub fn prove(
                 .file(o, "proof", &bytes)
                 .logged(s.path(), n, &verifier);
             w.notes.push(format!("in the checkpoint of {t} entries"));
-            output::written(&w, true, "")?;
+            output::print(&output::json(&w)?)?;
         } else {
             eprintln!("boardproof: {text}");
         }

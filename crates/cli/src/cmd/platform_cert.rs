@@ -415,7 +415,7 @@ pub fn components(
             );
             w.notes.push(summary.clone());
             if json {
-                output::written(&w, true, "")?;
+                output::print(&output::json(&w)?)?;
                 return Ok(Outcome::Clean);
             }
         }
