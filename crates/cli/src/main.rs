@@ -13,16 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-/// What a command concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Verified, or nothing to report.
-    Clean,
-    /// Findings: integrity violated.
-    Findings,
-    /// Could not verify (printed its own message).
-    CouldNotVerify,
-}
+pub use boardproof_workflow::Outcome;
 
 #[derive(Parser, Debug)]
 #[command(

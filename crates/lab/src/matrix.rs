@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use boardproof_evidence::{Evidence, Reference};
+use boardproof_evidence::Evidence;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -472,9 +472,44 @@ fn expected_text(s: &Scenario) -> Vec<String> {
     s.expect.iter().map(|x| x.describe()).collect()
 }
 
-/// Signs the golden evidence with a fresh key and opens it again, as a user's `manifest
-/// create` / `verify` would; returns the reference.
-pub fn golden_reference(ev: &Evidence, keep: Option<&Path>) -> Result<Reference, Error> {
+/// The golden boot's signed manifest and the key that signed it: every row is judged as a
+/// user's `verify --manifest --pubkey` judges, through the same workflow.
+#[derive(Debug, Clone)]
+pub struct Golden {
+    /// The manifest file's bytes (DSSE).
+    pub manifest: Vec<u8>,
+    /// The signer's public key.
+    pub key: boardproof_ledger::keys::PublicKey,
+}
+
+impl Golden {
+    /// Judges `ev` against the golden manifest, its quote checked with `quote`.
+    pub fn judge(
+        &self,
+        ev: &Evidence,
+        quote: Option<boardproof_verify::QuoteCheck>,
+    ) -> Result<boardproof_evidence::Report, Error> {
+        boardproof_workflow::judge::manifest(
+            boardproof_workflow::judge::Input {
+                name: "golden-manifest.dsse.json",
+                bytes: &self.manifest,
+            },
+            &boardproof_workflow::judge::Trust::Key(&self.key),
+            ev,
+            &boardproof_verify::Options {
+                quote,
+                ..Default::default()
+            },
+            &boardproof_collect::now_rfc3339(),
+        )
+        .map(|j| j.report)
+        .map_err(|e| Error::Invalid(format!("the golden manifest: {e}")))
+    }
+}
+
+/// Signs the golden evidence with a fresh key, as a user's `manifest create` would (kept as
+/// `golden-manifest.dsse.json` with `keep`).
+pub fn golden_manifest(ev: &Evidence, keep: Option<&Path>) -> Result<Golden, Error> {
     let key =
         boardproof_ledger::keys::PrivateKey::generate(boardproof_ledger::keys::Algorithm::Ed25519);
     let m = boardproof_ledger::manifest::build(
@@ -484,13 +519,15 @@ pub fn golden_reference(ev: &Evidence, keep: Option<&Path>) -> Result<Reference,
         &ev.volatile.collected_at,
     );
     let bytes = boardproof_ledger::manifest::sign(&m, &key)?;
-    let opened = boardproof_ledger::manifest::open(&bytes, &key.public())?;
     if let Some(k) = keep {
         let path = k.join("golden-manifest.dsse.json");
         std::fs::create_dir_all(k).map_err(Error::io(k))?;
         std::fs::write(&path, &bytes).map_err(Error::io(&path))?;
     }
-    Ok(opened.reference)
+    Ok(Golden {
+        manifest: bytes,
+        key: key.public(),
+    })
 }
 
 /// Label of the flash dump in every boot's evidence.
@@ -599,7 +636,7 @@ pub fn run_row(
     lab: &Lab,
     s: &Scenario,
     label: &str,
-    reference: &Reference,
+    reference: &Golden,
     opts: &MatrixOptions,
 ) -> Row {
     // With --keep, a boot that fails still leaves its console, QEMU and swtpm logs.
@@ -650,11 +687,11 @@ pub fn run_row(
 pub fn judge_row(
     s: &Scenario,
     label: &str,
-    reference: &Reference,
+    reference: &Golden,
     boot_seconds: Option<f64>,
     gathered: Result<(Evidence, Option<boardproof_verify::QuoteCheck>), Error>,
     reference_quote: Option<&boardproof_evidence::Attestation>,
-) -> (Row, Option<boardproof_verify::Outcome>) {
+) -> (Row, Option<boardproof_evidence::Report>) {
     let mut row = Row {
         scenario: label.to_owned(),
         title: s.title.to_owned(),
@@ -683,7 +720,13 @@ pub fn judge_row(
             }
         }
     }
-    let outcome = boardproof_verify::verify_with(reference, &ev, check.as_ref());
+    let outcome = match reference.judge(&ev, check) {
+        Ok(r) => r,
+        Err(e) => {
+            row.detail = e.to_string();
+            return (row, None);
+        }
+    };
     row.observed = outcome
         .findings
         .iter()
@@ -738,7 +781,7 @@ pub fn judge_row(
 
 /// Boots the golden server once as the reference: keeps its files (with `opts.keep`), learns
 /// what the tampered-log scenario needs from its log, and signs its evidence as the manifest.
-pub fn reference_boot(lab: &Lab, opts: &MatrixOptions) -> Result<(BootResult, Reference), Error> {
+pub fn reference_boot(lab: &Lab, opts: &MatrixOptions) -> Result<(BootResult, Golden), Error> {
     let first = lab.boot(
         &GOLDEN,
         &BootOptions {
@@ -754,7 +797,7 @@ pub fn reference_boot(lab: &Lab, opts: &MatrixOptions) -> Result<(BootResult, Re
     lab.learn_reference(&first)?;
     // The reference's own quote must check out, or every row's quote findings mean nothing.
     let check = quote_check(lab, &GOLDEN, &first)?;
-    let own = boardproof_verify::verify_with(&golden_reference(&ev, None)?, &ev, check.as_ref());
+    let own = golden_manifest(&ev, None)?.judge(&ev, check)?;
     if let Some(f) = own.findings.first() {
         return Err(Error::Invalid(format!(
             "the reference boot does not verify against itself: {} {}: {}",
@@ -766,7 +809,7 @@ pub fn reference_boot(lab: &Lab, opts: &MatrixOptions) -> Result<(BootResult, Re
     if let Some(a) = &ev.volatile.attestation {
         let _ = lab.reference_attestation.set(a.clone());
     }
-    let reference = golden_reference(&ev, opts.keep.as_deref())?;
+    let reference = golden_manifest(&ev, opts.keep.as_deref())?;
     Ok((first, reference))
 }
 
@@ -995,8 +1038,8 @@ mod tests {
         Evidence::from_json(&std::fs::read(&p).unwrap()).unwrap()
     }
 
-    fn reference() -> Reference {
-        golden_reference(&golden(), None).unwrap()
+    fn reference() -> Golden {
+        golden_manifest(&golden(), None).unwrap()
     }
 
     fn pci(location: &str, vendor: &str, device: &str) -> Component {

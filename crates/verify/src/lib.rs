@@ -256,11 +256,22 @@ pub fn requirements(want: &[Source], ev: &Evidence) -> Outcome {
 }
 
 /// A required source that is not `ok` in the evidence is a finding; one already reported
-/// because the reference had it (`unseen`) is not reported twice.
+/// because the reference had it (`unseen`) is not reported twice, but is marked required:
+/// whoever acts on findings (an acceptance does not waive a required source) must see it.
 fn required(want: &[Source], unseen: &BTreeSet<Source>, ev: &Evidence, out: &mut Outcome) {
     let mut done = BTreeSet::new();
     for &s in want {
-        if unseen.contains(&s) || !done.insert(s) {
+        if !done.insert(s) {
+            continue;
+        }
+        if unseen.contains(&s) {
+            for f in out.findings.iter_mut().filter(|f| {
+                f.kind == FindingKind::SourceMissing
+                    && f.locus.get("source").is_some_and(|v| v == s.as_str())
+            }) {
+                f.locus.insert("required".into(), "true".into());
+                f.expected = Some("ok (required)".into());
+            }
             continue;
         }
         let got = ev.source(s);

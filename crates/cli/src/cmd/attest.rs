@@ -13,10 +13,9 @@ use anyhow::{bail, Context};
 use boardproof_attest::{ekcert, round};
 use boardproof_collect::tpm2;
 use boardproof_evidence::{
-    Attestation, AttestationChallenge, AttestationKeys, AttestationSecret, ATTEST_CHALLENGE_SCHEMA,
+    AttestationChallenge, AttestationKeys, AttestationSecret, ATTEST_CHALLENGE_SCHEMA,
     ATTEST_KEYS_SCHEMA, ATTEST_SECRET_SCHEMA,
 };
-use boardproof_formats::eventlog::ALG_SHA256;
 
 use super::Kind;
 use crate::output;
@@ -36,10 +35,6 @@ fn check_schema(path: &Path, found: &str, want: &str) -> anyhow::Result<()> {
         bail!("{}: schema {found:?}, expected {want:?}", path.display());
     }
     Ok(())
-}
-
-fn unhex(path: &Path, field: &str, v: &str) -> anyhow::Result<Vec<u8>> {
-    hex::decode(v).with_context(|| format!("{}: {field} is not hex", path.display()))
 }
 
 /// Reads a CA set: every certificate in every file.
@@ -149,37 +144,11 @@ pub fn challenge(
     Ok(Outcome::Clean)
 }
 
-/// Answers a challenge with this TPM: the quote `collect --challenge` puts in the evidence,
-/// over PCRs 0-9 and, when the kernel keeps an IMA list (`with_ima`), PCR 10.
-pub fn answer(
-    tpm_path: &Path,
-    challenge_path: &Path,
-    with_ima: bool,
-) -> anyhow::Result<Attestation> {
-    let c: AttestationChallenge = read_json(challenge_path, "attestation challenge")?;
-    check_schema(challenge_path, &c.schema, ATTEST_CHALLENGE_SCHEMA)?;
-    let ak_name = unhex(challenge_path, "ak_name", &c.ak_name)?;
-    let blob = unhex(challenge_path, "credential_blob", &c.credential_blob)?;
-    let enc = unhex(challenge_path, "encrypted_secret", &c.encrypted_secret)?;
-    let ctx = || format!("TPM {}", tpm_path.display());
-    let mut tpm = tpm2::open(tpm_path).with_context(ctx)?;
-    let k = tpm.keys().with_context(ctx)?;
-    let pcrs: Vec<u32> = if with_ima {
-        (0..11).collect()
-    } else {
-        (0..10).collect()
-    };
-    let q = tpm.answer(&k, &ak_name, &blob, &enc, ALG_SHA256, &pcrs);
-    let _ = tpm.flush(k.ak.handle);
-    let _ = tpm.flush(k.ek.handle);
-    let q = q.with_context(|| format!("{}", challenge_path.display()))?;
-    Ok(Attestation {
-        ek_public: hex::encode(&k.ek.public),
-        ek_certificate: k.ek_certificate.as_ref().map(hex::encode),
-        ak_public: hex::encode(&k.ak.public),
-        quote: hex::encode(&q.attest),
-        signature: hex::encode(&q.signature),
-    })
+/// Reads a challenge file (`attest challenge`) for `collect --challenge`.
+pub fn read_challenge(path: &Path) -> anyhow::Result<AttestationChallenge> {
+    let c: AttestationChallenge = read_json(path, "attestation challenge")?;
+    check_schema(path, &c.schema, ATTEST_CHALLENGE_SCHEMA)?;
+    Ok(c)
 }
 
 /// The verifier's inputs for the quote in an evidence file.

@@ -13,7 +13,7 @@ use boardproof_ledger::store::Store;
 use boardproof_ledger::{keys, verdict};
 use serde::Serialize;
 
-use super::verify::{judge, Source, Trust};
+use super::verify::TrustRead;
 use super::Kind;
 use crate::output;
 use crate::Outcome;
@@ -228,11 +228,11 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     //    the verdict's time.
     let ev = Evidence::from_json(&parts.evidence).with_context(|| format!("{name}: evidence"))?;
     let trust = match (a.pubkey, a.vendor_key, &parts.policy) {
-        (Some(k), None, None) => Trust::Key(k),
-        (None, Some(v), Some(_)) => Trust::Policy {
-            policy: Path::new("in the bundle"),
-            vendor_key: v,
-        },
+        (Some(k), None, None) => TrustRead::with_policy(keys::load_public_key(k)?, None),
+        (None, Some(v), Some(p)) => TrustRead::with_policy(
+            keys::load_public_key(v)?,
+            Some((p.clone(), "in the bundle".to_owned())),
+        ),
         (None, Some(_), None) => {
             anyhow::bail!("{name}: holds no trust policy; check it with --pubkey")
         }
@@ -244,15 +244,13 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     let now = stmt
         .as_ref()
         .map(|s| s.predicate.decided_at.clone())
-        .unwrap_or_else(boardproof_collect::now_rfc3339);
-    let policy_src = parts
-        .policy
-        .as_deref()
-        .map(|p| Source::Bytes(p, "in the bundle"));
-    let judged = judge(
-        &Source::Bytes(&parts.manifest, "in the bundle"),
-        &trust,
-        policy_src.as_ref(),
+        .unwrap_or_else(super::now);
+    let judged = boardproof_workflow::judge::manifest(
+        boardproof_workflow::judge::Input {
+            name: "in the bundle",
+            bytes: &parts.manifest,
+        },
+        &trust.trust(),
         &ev,
         &Default::default(),
         &now,

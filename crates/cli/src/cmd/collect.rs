@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use boardproof_collect::{collect, Options};
-
 use crate::output;
 use crate::Outcome;
 
@@ -23,23 +21,31 @@ pub fn run(
     // written, rather than leave evidence that silently lacks it.
     let images = super::firmware::read_specs(firmware)?;
     output::warn_if_not_root(root);
-    let mut opts = Options::new(root);
-    opts.probe_i2c = probe_i2c;
-    opts.option_roms = option_roms;
-    // The quote first: the event log and IMA list read afterwards hold at least what it
-    // covers. A challenge that cannot be answered stops here, with nothing written.
-    let attestation = match challenge {
-        Some((tpm, file)) => Some(super::attest::answer(
+    // A challenge that cannot be answered stops here, with nothing written.
+    let challenge = match challenge {
+        Some((tpm, file)) => Some((
             tpm,
-            file,
-            root.join("sys/kernel/security/ima/binary_runtime_measurements")
-                .exists(),
-        )?),
+            super::attest::read_challenge(file)?,
+            file.display().to_string(),
+        )),
         None => None,
     };
-    let mut ev = collect(&opts, &mut output::source_progress());
-    ev.volatile.attestation = attestation;
-    boardproof_collect::firmware::attach(&mut ev, images, None);
+    let ev = boardproof_workflow::collect::collect(
+        boardproof_workflow::collect::Request {
+            root,
+            probe_i2c,
+            option_roms,
+            firmware: images,
+            challenge: challenge.as_ref().map(|(tpm, c, name)| {
+                boardproof_workflow::collect::Challenge {
+                    tpm,
+                    challenge: c,
+                    name,
+                }
+            }),
+        },
+        &mut output::source_progress(),
+    )?;
     let text = serde_json::to_string_pretty(&ev)? + "\n";
     if let Some(path) = out {
         super::write_atomic(path, text.as_bytes(), true)?;

@@ -1,6 +1,5 @@
 //! `boardproof corim show|export|verify`: reference values as CoRIM/CoMID.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
@@ -154,31 +153,11 @@ pub fn export(
 pub fn verify(evidence: &Path, path: &Path, key: &Path, json: bool) -> anyhow::Result<Outcome> {
     let c = read(path, Some(key))?;
     let ev = super::read_evidence(evidence)?;
-    let mut regs: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut named = Vec::new();
-    for m in &c.comids {
-        for rt in &m.reference_values {
-            for ms in &rt.measurements {
-                for (i, ds) in &ms.registers {
-                    regs.entry(i.clone())
-                        .or_default()
-                        .extend(ds.iter().cloned());
-                }
-                if let (Some(k), false) = (&ms.key, ms.digests.is_empty()) {
-                    named.push((k.clone(), ms.digests.clone()));
-                }
-            }
-        }
-    }
-    let out = boardproof_verify::reference_values::compare(&regs, &named, &ev);
-    let report = boardproof_verify::report(
-        out,
-        format!(
-            "CoRIM {} ({}), signed by key {}",
-            c.id.as_deref().unwrap_or("-"),
-            path.display(),
-            keys::load_public_key(key)?.key_id()
-        ),
+    let report = boardproof_workflow::judge::corim(
+        &c,
+        &path.display().to_string(),
+        &keys::load_public_key(key)?,
+        &ev,
     );
     output::report(&report, json)
 }

@@ -47,22 +47,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> anyhow::Result<()
     Ok(())
 }
 
-/// Refuses a store whose rows do not match its log: nothing read from it can be trusted, and
-/// nothing should be added to it until it is looked at. One line: the first problems and how
-/// many there are.
-pub fn check_store(store: &boardproof_ledger::store::Store) -> anyhow::Result<()> {
-    let check = store.check_rows()?;
-    if check.ok() {
-        return Ok(());
-    }
-    let shown: Vec<&str> = check.problems.iter().take(3).map(String::as_str).collect();
-    anyhow::bail!(
-        "{}: the store does not match its transparency log ({} problems: {}{}); nothing was compared or recorded (run `boardproof log audit`)",
-        store.path().display(),
-        check.problems.len(),
-        shown.join("; "),
-        if check.problems.len() > 3 { "; …" } else { "" }
-    )
+/// Now, RFC 3339 in UTC: the CLI is where the clock is read.
+pub fn now() -> String {
+    boardproof_collect::now_rfc3339()
 }
 
 /// Opens (or creates) the store in `dir`. A log started implicitly by a write is named after

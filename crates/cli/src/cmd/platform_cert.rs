@@ -140,58 +140,34 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         None => boardproof_attest::ekcert::unix_now(),
     };
     let mut deltas = Vec::new();
-    let mut failed = Vec::new();
-    let mut signer = None;
-    let mut path = Vec::new();
-    match boardproof_attest::platform_cert::verify(&base, &anchors, now) {
-        Ok(v) => {
-            signer = Some(v.signer);
-            path = v.path;
-        }
-        Err(e) => failed.push(format!("{}: {e}", a.cert.display())),
-    }
     for d in a.deltas {
         let c = read(d)?;
         if !c.is_delta() {
             anyhow::bail!("{}: not a delta certificate", d.display());
         }
-        if let Err(e) = boardproof_attest::platform_cert::verify(&c, &anchors, now) {
-            failed.push(format!("{}: {e}", d.display()));
-        }
-        deltas.push((d.display().to_string(), c));
+        deltas.push(boardproof_workflow::judge::NamedCert {
+            name: d.display().to_string(),
+            cert: c,
+        });
     }
-    let order = boardproof_verify::platform_cert::check_deltas(&base, &deltas);
-    let deltas: Vec<PlatformCert> = deltas.into_iter().map(|(_, c)| c).collect();
-    let components = boardproof_verify::platform_cert::apply_deltas(&base, &deltas);
-    let report = match a.evidence {
-        Some(p) => {
-            let ev = super::read_evidence(p)?;
-            let mut out = boardproof_verify::platform_cert::compare(&base, &components, &ev);
-            out.findings.extend(order.iter().cloned());
-            out.findings.extend(failed.iter().map(|f| {
-                boardproof_evidence::Finding::new(
-                    boardproof_evidence::FindingKind::ManifestSignatureInvalid,
-                    boardproof_evidence::Severity::Critical,
-                    "platform certificate",
-                    Some("signed by a given CA, within validity".into()),
-                    Some(f.clone()),
-                    format!("the platform certificate does not verify: {f}"),
-                )
-            }));
-            boardproof_verify::sort(&mut out);
-            Some(boardproof_verify::report(
-                out,
-                format!(
-                    "platform certificate {} (serial {})",
-                    a.cert.display(),
-                    base.serial
-                ),
-            ))
-        }
-        None => None,
+    let ev = a.evidence.map(super::read_evidence).transpose()?;
+    let base = boardproof_workflow::judge::NamedCert {
+        name: a.cert.display().to_string(),
+        cert: base,
     };
+    let judged =
+        boardproof_workflow::judge::platform_cert(&base, &deltas, &anchors, now, ev.as_ref());
+    let clean = judged.clean();
+    let boardproof_workflow::judge::CertJudged {
+        signer,
+        chain: path,
+        failed,
+        deltas: order,
+        components,
+        report,
+    } = judged;
+    let base = base.cert;
     let sig_ok = failed.is_empty();
-    let clean = sig_ok && order.is_empty() && report.as_ref().is_none_or(|r| r.findings.is_empty());
     if a.json {
         output::print(&output::json(&VerifyOut {
             certificate: a.cert.display().to_string(),

@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use anyhow::Context;
-use boardproof_evidence::{HostIdentity, Manifest};
+use boardproof_evidence::Manifest;
 use boardproof_ledger::{keys, manifest};
+use boardproof_workflow as workflow;
 
 use super::Kind;
 use crate::output;
@@ -47,51 +48,7 @@ pub fn read_allowlist(path: &Path) -> anyhow::Result<Vec<boardproof_formats::ima
     boardproof_formats::ima::parse_allowlist(text).with_context(|| format!("{}", path.display()))
 }
 
-/// Verifies evidence against a manifest and returns the report.
-pub fn against_manifest(
-    m: &Manifest,
-    path: &Path,
-    ev: &boardproof_evidence::Evidence,
-    opts: &boardproof_verify::Options,
-) -> boardproof_evidence::Report {
-    let outcome = compare(m, ev, opts);
-    boardproof_verify::report(outcome, describe(m, path))
-}
-
-fn describe(m: &Manifest, path: &Path) -> String {
-    format!(
-        "manifest {} (signed by {} key {}, {})",
-        path.display(),
-        m.created_by.name,
-        m.created_by.key_id,
-        m.created_at
-    )
-}
-
-/// The comparison of evidence with a trusted manifest, with a note when the hardware differs.
-fn compare(
-    m: &Manifest,
-    ev: &boardproof_evidence::Evidence,
-    opts: &boardproof_verify::Options,
-) -> boardproof_verify::Outcome {
-    let mut outcome = boardproof_verify::verify_opts(&m.reference, ev, opts);
-    let here = HostIdentity::of(ev);
-    // Hardware identity, not the machine-id: a factory manifest is made under another OS
-    // install. A real difference also shows as platform-changed findings.
-    if here.describe() != m.host.describe() {
-        outcome.notes.insert(
-            0,
-            format!(
-                "the manifest describes {}, the evidence comes from {}",
-                m.host.describe(),
-                here.describe()
-            ),
-        );
-    }
-    outcome
-}
-
-/// How the manifest is trusted.
+/// How the manifest is trusted: the key files as given on the command line.
 pub enum Trust<'a> {
     /// Signed by this public key.
     Key(&'a Path),
@@ -104,116 +61,52 @@ pub enum Trust<'a> {
     },
 }
 
-/// What [`judge`] concluded, and the inputs a verdict names by digest.
-pub struct Judged {
-    /// The report.
-    pub report: boardproof_evidence::Report,
-    /// The manifest file's bytes.
-    pub manifest_bytes: Vec<u8>,
-    /// Key id of the trusted signature on the manifest (empty when none was trusted).
-    pub signer: String,
-    /// The policy file's bytes, when judged under one.
-    pub policy_bytes: Option<Vec<u8>>,
+/// The trust inputs read: keys and the policy's bytes, each within its cap.
+pub struct TrustRead {
+    key: boardproof_ledger::keys::PublicKey,
+    policy: Option<(Vec<u8>, String)>,
 }
 
-/// Where [`judge`] reads the manifest and policy from: files, or bytes already in hand (a
-/// bundle), each with the name errors and the report use.
-pub enum Source<'a> {
-    /// A file.
-    File(&'a Path),
-    /// Bytes, and what to call them.
-    Bytes(&'a [u8], &'a str),
-}
+impl TrustRead {
+    /// Reads the files `trust` names.
+    pub fn read(trust: &Trust<'_>) -> anyhow::Result<TrustRead> {
+        Ok(match trust {
+            Trust::Key(k) => TrustRead {
+                key: keys::load_public_key(k)?,
+                policy: None,
+            },
+            Trust::Policy { policy, vendor_key } => TrustRead {
+                key: keys::load_public_key(vendor_key)?,
+                policy: Some((
+                    super::read(policy, Kind::Evidence)?,
+                    policy.display().to_string(),
+                )),
+            },
+        })
+    }
 
-impl Source<'_> {
-    fn read(&self) -> anyhow::Result<Vec<u8>> {
-        match self {
-            Source::File(p) => super::read(p, Kind::Evidence),
-            Source::Bytes(b, _) => Ok(b.to_vec()),
+    /// The same key with a policy held in memory (a bundle's).
+    pub fn with_policy(
+        key: boardproof_ledger::keys::PublicKey,
+        policy: Option<(Vec<u8>, String)>,
+    ) -> Self {
+        TrustRead { key, policy }
+    }
+
+    /// As the workflow takes it.
+    pub fn trust(&self) -> workflow::judge::Trust<'_> {
+        match &self.policy {
+            None => workflow::judge::Trust::Key(&self.key),
+            Some((bytes, name)) => workflow::judge::Trust::Policy {
+                policy: workflow::judge::Input { name, bytes },
+                vendor_key: &self.key,
+            },
         }
     }
-    fn name(&self) -> String {
-        match self {
-            Source::File(p) => p.display().to_string(),
-            Source::Bytes(_, n) => (*n).to_owned(),
-        }
-    }
-}
 
-/// Opens the manifest under `trust` (the policy's validity judged at `now`) and compares the
-/// evidence.
-pub fn judge(
-    manifest: &Source<'_>,
-    trust: &Trust<'_>,
-    policy_source: Option<&Source<'_>>,
-    ev: &boardproof_evidence::Evidence,
-    opts: &boardproof_verify::Options,
-    now: &str,
-) -> anyhow::Result<Judged> {
-    let manifest_path = Path::new(&manifest.name()).to_owned();
-    let manifest_path = manifest_path.as_path();
-    match trust {
-        Trust::Key(pubkey) => {
-            let vk = keys::load_public_key(pubkey)?;
-            let bytes = manifest.read()?;
-            let m = manifest::open(&bytes, &vk).with_context(|| manifest.name())?;
-            let signer = m.created_by.key_id.clone();
-            Ok(Judged {
-                report: against_manifest(&m, manifest_path, ev, opts),
-                manifest_bytes: bytes,
-                signer,
-                policy_bytes: None,
-            })
-        }
-        Trust::Policy { policy, vendor_key } => {
-            let vendor = keys::load_public_key(vendor_key)?;
-            let file = Source::File(policy);
-            let policy_source = policy_source.unwrap_or(&file);
-            let policy_bytes = policy_source.read()?;
-            let pol = boardproof_ledger::policy::open(&policy_bytes, &vendor)
-                .with_context(|| policy_source.name())?;
-            let bytes = manifest.read()?;
-            let chain = boardproof_ledger::chain::check(&pol, &vendor, &bytes, now)
-                .with_context(|| manifest.name())?;
-            let mut opts = opts.clone();
-            opts.required.extend(pol.require_sources.iter().copied());
-            let mut outcome = match &chain.manifest {
-                Some(m) => compare(m, ev, &opts),
-                None => boardproof_verify::Outcome::default(),
-            };
-            outcome.findings.extend(chain.findings);
-            outcome.notes.splice(0..0, chain.notes);
-            boardproof_verify::sort(&mut outcome);
-            let (reference, signer) = match (&chain.manifest, &chain.signer) {
-                (Some(m), Some((who, key))) => (
-                    format!(
-                        "manifest {} (signed by {who} key {key}, {}) under the trust policy of {} issued {} ({})",
-                        manifest_path.display(),
-                        m.created_at,
-                        pol.vendor,
-                        pol.issued_at,
-                        policy_source.name()
-                    ),
-                    key.clone(),
-                ),
-                _ => (
-                    format!(
-                        "manifest {} (no trusted signature) under the trust policy of {} issued {} ({})",
-                        manifest_path.display(),
-                        pol.vendor,
-                        pol.issued_at,
-                        policy_source.name()
-                    ),
-                    String::new(),
-                ),
-            };
-            Ok(Judged {
-                report: boardproof_verify::report(outcome, reference),
-                manifest_bytes: bytes,
-                signer,
-                policy_bytes: Some(policy_bytes),
-            })
-        }
+    /// The policy's bytes, when judged under one.
+    pub fn policy_bytes(&self) -> Option<&[u8]> {
+        self.policy.as_ref().map(|(b, _)| b.as_slice())
     }
 }
 
@@ -234,81 +127,48 @@ pub fn run(
     let ev_bytes = super::read(evidence, Kind::Evidence)?;
     let ev = boardproof_evidence::Evidence::from_json(&ev_bytes)
         .with_context(|| format!("{}", evidence.display()))?;
-    let Judged {
-        report,
-        manifest_bytes,
-        signer: manifest_signer,
-        policy_bytes,
-    } = judge(
-        &Source::File(manifest_path),
-        trust,
-        None,
+    let trust = TrustRead::read(trust)?;
+    let manifest_bytes = super::read(manifest_path, Kind::Evidence)?;
+    let name = manifest_path.display().to_string();
+    let judged = workflow::judge::manifest(
+        workflow::judge::Input {
+            name: &name,
+            bytes: &manifest_bytes,
+        },
+        &trust.trust(),
         &ev,
         opts,
-        &boardproof_collect::now_rfc3339(),
+        &super::now(),
     )?;
+    let report = judged.report;
     if rec.record || rec.verdict_out.is_some() {
-        let now = boardproof_collect::now_rfc3339();
-        let mut statement = boardproof_ledger::verdict::build(
-            &ev_bytes,
-            &manifest_bytes,
-            boardproof_ledger::verdict::VerdictPredicate {
-                verdict: report.verdict,
-                decided_at: now.clone(),
-                decided_by: boardproof_evidence::Creator {
-                    name: rec
-                        .decided_by
-                        .clone()
-                        .unwrap_or_else(super::manifest::default_creator),
-                    key_id: sign_key
-                        .as_ref()
-                        .map(|k| k.public().key_id())
-                        .unwrap_or_default(),
-                },
-                host: HostIdentity::of(&ev),
-                manifest_signed_by: manifest_signer,
-                report: report.clone(),
-            },
-        );
-        if let Some(p) = &policy_bytes {
-            statement
-                .subject
-                .push(boardproof_ledger::verdict::Subject::sha256(
-                    boardproof_ledger::verdict::SUBJECT_POLICY,
-                    p,
-                ));
-        }
-        let payload = boardproof_ledger::verdict::to_payload(&statement)?;
-        let envelope = sign_key.as_ref().map(|k| {
-            boardproof_ledger::dsse::Envelope::sign(
-                boardproof_ledger::verdict::VERDICT_PAYLOAD_TYPE,
-                &payload,
-                k,
-            )
-            .to_canonical_bytes()
-        });
+        let decided_by = rec
+            .decided_by
+            .clone()
+            .unwrap_or_else(super::manifest::default_creator);
+        let made = workflow::record::verdict(&workflow::record::VerdictOf {
+            evidence_bytes: &ev_bytes,
+            evidence: &ev,
+            manifest_bytes: &manifest_bytes,
+            policy_bytes: trust.policy_bytes(),
+            report: &report,
+            manifest_signer: &judged.signer,
+            decided_by: &decided_by,
+            decided_at: &super::now(),
+            sign_key: sign_key.as_ref(),
+        })?;
         let mut store = rec
             .record
             .then(|| -> anyhow::Result<_> {
                 super::open_store(&super::store_dir(rec.store.clone())?)
             })
             .transpose()?;
-        if let (Some(out), Some(env)) = (&rec.verdict_out, &envelope) {
+        if let (Some(out), Some(env)) = (&rec.verdict_out, &made.envelope) {
             super::write_atomic(out, env, rec.force)?;
             eprintln!("boardproof: signed verdict written to {}", out.display());
         }
         if let Some(store) = store.as_mut() {
-            let logged = store.record_verdict(&boardproof_ledger::store::NewVerdict {
-                host_key: &HostIdentity::of(&ev).store_key(),
-                decided_at: &now,
-                verdict: match report.verdict {
-                    boardproof_evidence::Verdict::Verified => "verified",
-                    boardproof_evidence::Verdict::Findings => "findings",
-                },
-                findings: report.findings.len() as u64,
-                statement: &payload,
-                envelope: envelope.as_deref(),
-            })?;
+            let logged = workflow::record::store(store, &made)?;
             eprintln!(
                 "boardproof: verdict recorded in {} and logged as entry {}",
                 store.path().display(),

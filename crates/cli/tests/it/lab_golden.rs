@@ -272,9 +272,9 @@ fn golden_evidence_holds_what_the_lab_built() {
         }
     }
     // And the fixture verifies against itself with today's verifier: no finding.
-    let reference = boardproof_lab::matrix::golden_reference(&typed, None).unwrap();
-    let outcome = boardproof_verify::verify_with(&reference, &typed, None);
-    assert!(outcome.findings.is_empty(), "{:?}", outcome.findings);
+    let golden = boardproof_lab::matrix::golden_manifest(&typed, None).unwrap();
+    let report = golden.judge(&typed, None).unwrap();
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
     let ev = evidence();
     for s in ev["sources"].as_array().unwrap() {
         assert_eq!(s["status"], "ok", "source {s}");
