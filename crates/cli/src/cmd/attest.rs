@@ -173,3 +173,84 @@ pub fn quote_check(
         now: ekcert::unix_now(),
     }))
 }
+
+// The arguments of `boardproof attest keys`.
+#[derive(clap::Args, Debug)]
+pub struct Keys {
+    /// The TPM device or swtpm socket.
+    #[arg(long, default_value = DEFAULT_TPM)]
+    pub tpm: PathBuf,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Keys {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            tpm,
+            out,
+            force: super::Force { force },
+        } = self;
+        if json && out.is_none() {
+            anyhow::bail!(
+                "--json describes the file --out writes; without --out the document itself is printed (it is JSON)"
+            );
+        }
+        keys(&tpm, out.as_deref(), force, json)
+    }
+}
+
+// The arguments of `boardproof attest challenge`.
+#[derive(clap::Args, Debug)]
+pub struct Challenge {
+    /// The server's `attest keys` output.
+    pub keys: PathBuf,
+    /// CA certificates the EK certificate must chain to; repeatable.
+    #[arg(long)]
+    pub ek_ca: Vec<PathBuf>,
+    /// The challenge to send to the server.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The secret to keep (mode 0600) for `verify --challenge-secret`.
+    #[arg(long)]
+    pub secret_out: PathBuf,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Challenge {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            keys,
+            ek_ca,
+            out,
+            secret_out,
+            force: super::Force { force },
+        } = self;
+        challenge(&keys, &ek_ca, &out, &secret_out, force, json)
+    }
+}
+
+// The `boardproof attest` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum AttestCommand {
+    /// On the server: this TPM's EK (with its certificate from NV) and AK, as JSON.
+    Keys(Keys),
+    /// On the verifier: check the keys and encrypt a fresh secret to the EK for the AK.
+    Challenge(Challenge),
+}
+
+impl AttestCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            AttestCommand::Keys(a) => a.run(json),
+            AttestCommand::Challenge(a) => a.run(json),
+        }
+    }
+}

@@ -402,3 +402,119 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         _ => Outcome::Findings,
     })
 }
+
+// The arguments of `boardproof bundle create`.
+#[derive(clap::Args, Debug)]
+pub struct Create {
+    /// The evidence the verdict names.
+    #[arg(long)]
+    pub evidence: PathBuf,
+    /// The manifest the verdict names.
+    #[arg(long)]
+    pub manifest: PathBuf,
+    /// The trust policy, when the verdict was judged under one.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// The signed verdict.
+    #[arg(long)]
+    pub verdict: PathBuf,
+    /// Inclusion proof files (`log prove`); repeatable.
+    #[arg(long)]
+    pub proof: Vec<PathBuf>,
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Create {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            evidence,
+            manifest,
+            policy,
+            verdict,
+            proof,
+            store: super::StoreArg { store },
+            out,
+            force: super::Force { force },
+        } = self;
+        create(&CreateArgs {
+            evidence: &evidence,
+            manifest: &manifest,
+            policy: policy.as_deref(),
+            verdict: &verdict,
+            proofs: &proof,
+            store,
+            out: &out,
+            force,
+            json,
+        })
+    }
+}
+
+// The arguments of `boardproof bundle verify`.
+#[derive(clap::Args, Debug)]
+pub struct Verify {
+    /// Bundle file.
+    pub bundle: PathBuf,
+    /// The manifest signer's public key (bundles without a policy).
+    #[arg(long, conflicts_with = "vendor_key")]
+    pub pubkey: Option<PathBuf>,
+    /// The vendor's root public key (bundles with a policy).
+    #[arg(long)]
+    pub vendor_key: Option<PathBuf>,
+    /// The public key of whoever signed the verdict.
+    #[arg(long)]
+    pub verdict_key: PathBuf,
+    /// Verifier keys of the logs whose proofs are in the bundle (key or file); repeatable.
+    #[arg(long, required = true)]
+    pub log_key: Vec<String>,
+}
+
+impl Verify {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            bundle,
+            pubkey,
+            vendor_key,
+            verdict_key,
+            log_key,
+        } = self;
+        verify(&VerifyArgs {
+            bundle: &bundle,
+            pubkey: pubkey.as_deref(),
+            vendor_key: vendor_key.as_deref(),
+            verdict_key: &verdict_key,
+            log_keys: &log_key,
+            json,
+        })
+    }
+}
+
+// The `boardproof bundle` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum BundleCommand {
+    /// Put a signed verdict (`verify --sign-key --verdict-out`) and everything it names into
+    /// one file, with inclusion proofs of the verdict (required) and of the manifest and policy.
+    Create(Create),
+    /// Re-check a bundle with public keys only: the verdict's signature and subjects, the
+    /// manifest's trust, the evidence against it (as of the verdict's time), every log proof.
+    /// Exit 0 verified, 1 a check failed, 2 unreadable.
+    Verify(Verify),
+}
+
+impl BundleCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            BundleCommand::Create(a) => a.run(json),
+            BundleCommand::Verify(a) => a.run(json),
+        }
+    }
+}

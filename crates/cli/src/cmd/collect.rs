@@ -1,6 +1,6 @@
 //! `boardproof collect`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::output;
 use crate::Outcome;
@@ -69,4 +69,53 @@ pub fn run(
     }
     output::print(&s)?;
     Ok(Outcome::Clean)
+}
+
+// The arguments of `boardproof collect`.
+#[derive(clap::Args, Debug)]
+pub struct Collect {
+    /// Directory the sources read below.
+    #[arg(long, default_value = "/")]
+    pub root: PathBuf,
+    /// Write the evidence to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Actively scan every I2C/SMBus adapter through /dev/i2c-N for chips no driver declared
+    /// (i2cdetect's safety rules; never writes data). Opt-in: see docs/evidence.md for the
+    /// risk on real hardware. Compare only with references collected the same way.
+    #[arg(long)]
+    pub probe_i2c: bool,
+    /// Read every PCI device's option ROM (sys/bus/pci/devices/*/rom). Opt-in: the kernel
+    /// turns on each device's ROM decoding while it reads; see docs/evidence.md.
+    #[arg(long)]
+    pub option_roms: bool,
+    /// Answer a verifier's challenge (`attest challenge`): the evidence then carries a TPM
+    /// quote over the challenge's secret: PCRs 0-9 (and 10 when IMA keeps a list), SHA-256.
+    #[arg(long)]
+    pub challenge: Option<PathBuf>,
+    /// The TPM: the kernel's resource manager device, or a Unix socket speaking raw TPM
+    /// commands (swtpm).
+    #[arg(long, default_value = super::attest::DEFAULT_TPM)]
+    pub tpm: PathBuf,
+    /// Add a firmware image's module inventory to the evidence: `LABEL=PATH`, or `PATH`
+    /// (labelled by its file name). Images are compared with the reference label by label.
+    /// A flash dump (flashrom -r), an OVMF CODE or VARS file; repeat for several.
+    #[arg(long, value_name = "[LABEL=]IMAGE")]
+    pub firmware: Vec<String>,
+}
+
+impl Collect {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let a = self;
+        run(
+            &a.root,
+            a.out.as_deref(),
+            json,
+            a.probe_i2c,
+            a.option_roms,
+            a.challenge.as_deref().map(|c| (a.tpm.as_path(), c)),
+            &a.firmware,
+        )
+    }
 }

@@ -1,9 +1,9 @@
 //! `boardproof corim show|export|verify`: reference values as CoRIM/CoMID.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use boardproof_ledger::corim::{self, Corim, Export};
+use boardproof_ledger::corim::{self, Corim};
 use boardproof_ledger::keys;
 
 use super::Kind;
@@ -77,7 +77,7 @@ pub fn export(
     let sk = keys::load_private_key(key)?;
     let ev = super::read_evidence(evidence)?;
     let host = boardproof_evidence::HostIdentity::of(&ev);
-    let mut e = Export {
+    let mut e = corim::Export {
         id: format!(
             "boardproof:{}:{}",
             host.store_key(),
@@ -85,7 +85,7 @@ pub fn export(
         ),
         vendor: host.manufacturer.clone(),
         model: host.product.clone(),
-        ..Export::default()
+        ..corim::Export::default()
     };
     let mut left_out = Vec::new();
     for (alg, bank) in &ev.volatile.tpm_pcrs {
@@ -160,4 +160,104 @@ pub fn verify(evidence: &Path, path: &Path, key: &Path, json: bool) -> anyhow::R
         &ev,
     );
     output::report(&report, json)
+}
+
+// The arguments of `boardproof corim show`.
+#[derive(clap::Args, Debug)]
+pub struct Show {
+    /// CoRIM file.
+    pub corim: PathBuf,
+    /// Check the COSE_Sign1 signature with this public key.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+}
+
+impl Show {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { corim, key } = self;
+        {
+            show(&corim, key.as_deref(), json)
+        }
+    }
+}
+
+// The arguments of `boardproof corim export`.
+#[derive(clap::Args, Debug)]
+pub struct Export {
+    /// Evidence file.
+    pub evidence: PathBuf,
+    /// Signing key (Ed25519: EdDSA; P-256: ES256).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// PCRs to include (boot-time ones by default).
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2,3,4,5,6,7")]
+    pub pcrs: Vec<u32>,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Export {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            evidence,
+            key,
+            out,
+            pcrs,
+            force: super::Force { force },
+        } = self;
+        export(&evidence, &key, &out, &pcrs, force, json)
+    }
+}
+
+// The arguments of `boardproof corim verify`.
+#[derive(clap::Args, Debug)]
+pub struct Verify {
+    /// Evidence file.
+    pub evidence: PathBuf,
+    /// CoRIM file.
+    #[arg(long)]
+    pub corim: PathBuf,
+    /// Public key of the CoRIM's signer.
+    #[arg(long)]
+    pub key: PathBuf,
+}
+
+impl Verify {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            evidence,
+            corim,
+            key,
+        } = self;
+        verify(&evidence, &corim, &key, json)
+    }
+}
+
+// The `boardproof corim` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum CorimCommand {
+    /// Decode a CoRIM (signed or not) or a bare CoMID: environments and measurements.
+    Show(Show),
+    /// Export evidence's PCR values and firmware item digests as a signed CoRIM.
+    Export(Export),
+    /// Compare evidence with a signed CoRIM's reference values (PCRs, firmware digests).
+    /// Exit 0 all match, 1 findings, 2 unreadable or the signature does not verify.
+    Verify(Verify),
+}
+
+impl CorimCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            CorimCommand::Show(a) => a.run(json),
+            CorimCommand::Export(a) => a.run(json),
+            CorimCommand::Verify(a) => a.run(json),
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! values it replays to.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_formats::eventlog::{self, algorithm_name, event_type_name, EventLog, Format};
@@ -197,4 +197,55 @@ pub fn replay(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     } else {
         Outcome::CouldNotVerify
     })
+}
+
+// The arguments of `boardproof eventlog show`.
+#[derive(clap::Args, Debug)]
+pub struct Show {
+    /// Event log file.
+    pub file: PathBuf,
+}
+
+impl Show {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { file } = self;
+        show(&file, json)
+    }
+}
+
+// The arguments of `boardproof eventlog replay`.
+#[derive(clap::Args, Debug)]
+pub struct Replay {
+    /// Event log file.
+    pub file: PathBuf,
+}
+
+impl Replay {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { file } = self;
+        {
+            replay(&file, json)
+        }
+    }
+}
+
+// The `boardproof eventlog` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum EventlogCommand {
+    /// Every event: PCR, type, digests, decoded data.
+    Show(Show),
+    /// The PCR values the log replays to, per bank.
+    Replay(Replay),
+}
+
+impl EventlogCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            EventlogCommand::Show(a) => a.run(json),
+            EventlogCommand::Replay(a) => a.run(json),
+        }
+    }
 }

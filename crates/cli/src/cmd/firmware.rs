@@ -2,7 +2,7 @@
 //! file, section by section, with the SHA-256 of every module's body. `firmware diff`: two
 //! images compared module by module, as verify compares the images of evidence.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_evidence::{FirmwareImage, FirmwareTree, TreeNode, FIRMWARE_INSPECT_SCHEMA};
@@ -487,4 +487,62 @@ fn inspect_rom(path: &Path, bytes: &[u8], json: bool) -> anyhow::Result<Outcome>
     }
     output::print(&text)?;
     Ok(Outcome::Clean)
+}
+
+// The arguments of `boardproof firmware inspect`.
+#[derive(clap::Args, Debug)]
+pub struct Inspect {
+    /// Firmware image file.
+    pub image: PathBuf,
+}
+
+impl Inspect {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { image } = self;
+        {
+            inspect(&image, json)
+        }
+    }
+}
+
+// The arguments of `boardproof firmware diff`.
+#[derive(clap::Args, Debug)]
+pub struct Diff {
+    /// The reference image.
+    pub a: PathBuf,
+    /// The image compared with it.
+    pub b: PathBuf,
+}
+
+impl Diff {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { a, b } = self;
+        {
+            diff(&a, &b, json)
+        }
+    }
+}
+
+// The `boardproof firmware` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum FirmwareCommand {
+    /// Every volume, file and section of an image (a flash dump, an OVMF CODE or VARS file, a
+    /// bare volume), with GUIDs, UI names, types, sizes and the SHA-256 of each body.
+    Inspect(Inspect),
+    /// Module by module: which files (GUID, UI name) were added, removed or changed from image
+    /// A to image B, and any other changed bytes (volume headers, pads, free space, gaps).
+    /// Exit 1 when anything differs.
+    Diff(Diff),
+}
+
+impl FirmwareCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            FirmwareCommand::Inspect(a) => a.run(json),
+            FirmwareCommand::Diff(a) => a.run(json),
+        }
+    }
 }

@@ -296,3 +296,130 @@ pub fn run_matrix(a: &MatrixArgs, c: &Common) -> anyhow::Result<Outcome> {
     }
     Ok(outcome_of(m.rows.iter().map(|r| r.result)))
 }
+
+// The arguments of `boardproof lab list`.
+#[derive(clap::Args, Debug)]
+pub struct List {}
+
+impl List {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {} = self;
+        list(json)
+    }
+}
+
+// The arguments of `boardproof lab run`.
+#[derive(clap::Args, Debug)]
+pub struct Run {
+    /// Scenario name (see `lab list`; `golden` is a clean reboot).
+    pub scenario: String,
+    #[command(flatten)]
+    pub common: LabCommon,
+}
+
+impl Run {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { scenario, common } = self;
+        run(&scenario, &common.into(), json)
+    }
+}
+
+// The arguments of `boardproof lab matrix`.
+#[derive(clap::Args, Debug)]
+pub struct Matrix {
+    /// Only these scenarios (default: all).
+    pub scenarios: Vec<String>,
+    /// Boots at once (default: CPUs, limited by free memory).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Golden reboots verified after the reference boot.
+    #[arg(long, default_value_t = 2)]
+    pub golden_reboots: usize,
+    /// Write the coverage document here.
+    #[arg(long, default_value = "docs/detection-coverage.md")]
+    pub doc: PathBuf,
+    /// Do not write the coverage document.
+    #[arg(long, conflicts_with = "doc")]
+    pub no_doc: bool,
+    #[command(flatten)]
+    pub common: LabCommon,
+}
+
+impl Matrix {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            scenarios,
+            jobs,
+            golden_reboots,
+            doc,
+            no_doc,
+            common,
+        } = self;
+        run_matrix(
+            &MatrixArgs {
+                only: &scenarios,
+                jobs,
+                golden_reboots,
+                doc: (!no_doc).then_some(doc.as_path()),
+                json,
+            },
+            &common.into(),
+        )
+    }
+}
+
+// The `boardproof lab` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum LabCommand {
+    /// List the scenarios and the findings each must produce.
+    List(List),
+    /// Boot the golden server (reference), then SCENARIO, and judge its findings.
+    Run(Run),
+    /// Boot golden 1 + N times and every scenario; print and write the coverage table.
+    ///
+    /// Exit 0: every row passed. 1: a detection was missed, or a finding was unexpected or
+    /// appeared in a golden reboot. 2: a boot failed, timed out or sent no evidence.
+    Matrix(Matrix),
+}
+
+impl LabCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            LabCommand::List(a) => a.run(json),
+            LabCommand::Run(a) => a.run(json),
+            LabCommand::Matrix(a) => a.run(json),
+        }
+    }
+}
+
+// Options every lab command takes.
+#[derive(clap::Args, Debug)]
+pub struct LabCommon {
+    /// Cache of kernel, firmware and CA (default: $XDG_CACHE_HOME/boardproof/lab).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// The boardproof binary run inside the guest (default: this program).
+    #[arg(long)]
+    pub guest_binary: Option<PathBuf>,
+    /// Stop a boot after this many seconds.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// Keep each boot's evidence, guest files, console and report in this folder.
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+}
+
+impl From<LabCommon> for Common {
+    fn from(c: LabCommon) -> Self {
+        Common {
+            cache: c.cache,
+            guest_binary: c.guest_binary,
+            timeout: c.timeout,
+            keep: c.keep,
+        }
+    }
+}

@@ -571,3 +571,226 @@ pub fn audit(store: Option<PathBuf>, kept: &[PathBuf], json: bool) -> anyhow::Re
     output::print(&text)?;
     Ok(outcome)
 }
+
+// The arguments of `boardproof log init`.
+#[derive(clap::Args, Debug)]
+pub struct Init {
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// The log's name, on every checkpoint (e.g. `factory.example.com/boardproof`).
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// Use this Ed25519 private key (PKCS#8 PEM) instead of a new one.
+    #[arg(long, requires = "origin")]
+    pub key: Option<PathBuf>,
+}
+
+impl Init {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            store: super::StoreArg { store },
+            origin,
+            key,
+        } = self;
+        init(store, origin, key.as_deref(), json)
+    }
+}
+
+// The arguments of `boardproof log append`.
+#[derive(clap::Args, Debug)]
+pub struct Append {
+    /// Files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub store: super::StoreArg,
+}
+
+impl Append {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            files,
+            store: super::StoreArg { store },
+        } = self;
+        append(store, &files, json)
+    }
+}
+
+// The arguments of `boardproof log show`.
+#[derive(clap::Args, Debug)]
+pub struct Show {
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// How many of the last entries to list.
+    #[arg(long, default_value_t = 20)]
+    pub last: u64,
+    /// Print only the verifier key (to hand to auditors).
+    #[arg(long)]
+    pub verifier: bool,
+}
+
+impl Show {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            store: super::StoreArg { store },
+            last,
+            verifier,
+        } = self;
+        show(store, last, verifier, json)
+    }
+}
+
+// The arguments of `boardproof log prove`.
+#[derive(clap::Args, Debug)]
+pub struct Prove {
+    /// Entry index, or a file.
+    pub entry: String,
+    /// Prove in the checkpoint of this size instead of the latest.
+    #[arg(long)]
+    pub size: Option<u64>,
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// Write the proof here (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Prove {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            entry,
+            size,
+            store: super::StoreArg { store },
+            out,
+            force: super::Force { force },
+        } = self;
+        if json && out.is_none() {
+            anyhow::bail!(
+                "--json describes the file --out writes; without --out the document itself is printed (it is JSON)"
+            );
+        }
+        prove(store, &entry, size, out.as_deref(), force, json)
+    }
+}
+
+// The arguments of `boardproof log verify-proof`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyProof {
+    /// Proof file (`log prove` or `log consistency --out`).
+    pub proof: PathBuf,
+    /// The log's verifier key, or a file holding it (`log show --verifier`).
+    #[arg(long)]
+    pub verifier: String,
+    /// For an inclusion proof: the file that must be the proven entry.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+impl VerifyProof {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            proof,
+            verifier,
+            file,
+        } = self;
+        verify_proof(&proof, &verifier, file.as_deref(), json)
+    }
+}
+
+// The arguments of `boardproof log consistency`.
+#[derive(clap::Args, Debug)]
+pub struct Consistency {
+    /// Older checkpoint: a size or a file.
+    pub old: String,
+    /// Newer checkpoint: a size or a file (default: the latest).
+    pub new: Option<String>,
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// Write the proof file here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Consistency {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            old,
+            new,
+            store: super::StoreArg { store },
+            out,
+            force: super::Force { force },
+        } = self;
+        consistency(store, &old, new.as_deref(), out.as_deref(), force, json)
+    }
+}
+
+// The arguments of `boardproof log audit`.
+#[derive(clap::Args, Debug)]
+pub struct Audit {
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// A checkpoint a monitor or customer kept; repeatable.
+    #[arg(long)]
+    pub checkpoint: Vec<PathBuf>,
+}
+
+impl Audit {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            store: super::StoreArg { store },
+            checkpoint,
+        } = self;
+        audit(store, &checkpoint, json)
+    }
+}
+
+// The `boardproof log` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum LogCommand {
+    /// Start the store's log: its name (origin) and Ed25519 key. Without this, the first
+    /// append starts it as `boardproof.local/HOSTNAME` with a new key.
+    Init(Init),
+    /// Append files: a signed file (DSSE: manifest, policy, verdict) by the SHA-256 of its
+    /// payload, anything else by the SHA-256 of its bytes. All or none are appended.
+    Append(Append),
+    /// Size, root, verifier key, latest checkpoint and the last entries.
+    Show(Show),
+    /// Write the inclusion proof of ENTRY (an index, or a file that was appended) in the
+    /// latest checkpoint (or the one of --size).
+    Prove(Prove),
+    /// Offline, no store: check a proof file with the log's verifier key. Exit 0 proven,
+    /// 1 not proven, 2 unreadable.
+    VerifyProof(VerifyProof),
+    /// Prove that the log's checkpoint NEW (default: latest) extends OLD. Each is a size of
+    /// this log or a checkpoint file someone kept. Exit 1 when it does not.
+    Consistency(Consistency),
+    /// Replay every entry, recompute every stored hash and check every checkpoint the log
+    /// published (and each --checkpoint kept elsewhere). Exit 1 on any problem.
+    Audit(Audit),
+}
+
+impl LogCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            LogCommand::Init(a) => a.run(json),
+            LogCommand::Append(a) => a.run(json),
+            LogCommand::Show(a) => a.run(json),
+            LogCommand::Prove(a) => a.run(json),
+            LogCommand::VerifyProof(a) => a.run(json),
+            LogCommand::Consistency(a) => a.run(json),
+            LogCommand::Audit(a) => a.run(json),
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! `boardproof keygen` and `boardproof manifest create|show`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_ledger::{keys, manifest};
@@ -217,4 +217,134 @@ pub fn show(path: &Path, pubkey: Option<&Path>, json: bool) -> anyhow::Result<Ou
         eprintln!("boardproof: warning: {name}: signature not checked (no --pubkey)");
     }
     Ok(Outcome::Clean)
+}
+
+// The arguments of `boardproof keygen`.
+#[derive(clap::Args, Debug)]
+pub struct Keygen {
+    /// Path prefix of the two files.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// `ed25519` or `ecdsa-p256`.
+    #[arg(long, default_value = "ed25519", value_parser = parse_algorithm)]
+    pub algorithm: boardproof_ledger::keys::Algorithm,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Keygen {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            out,
+            algorithm,
+            force: super::Force { force },
+        } = self;
+        keygen(&out, algorithm, force, json)
+    }
+}
+
+// The arguments of `boardproof manifest create`.
+#[derive(clap::Args, Debug)]
+pub struct Create {
+    /// Evidence JSON file.
+    pub evidence: PathBuf,
+    /// Private key (PKCS#8 PEM).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Who makes it (default: user@hostname).
+    #[arg(long)]
+    pub creator: Option<String>,
+    #[command(flatten)]
+    pub force: super::Force,
+    #[command(flatten)]
+    pub store: super::StoreArg,
+}
+
+impl Create {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            evidence,
+            key,
+            out,
+            creator,
+            force: super::Force { force },
+            store: super::StoreArg { store },
+        } = self;
+        create(&evidence, &key, &out, creator, force, store, json)
+    }
+}
+
+// The arguments of `boardproof manifest cosign`.
+#[derive(clap::Args, Debug)]
+pub struct Cosign {
+    /// Manifest file.
+    pub manifest: PathBuf,
+    /// The co-signer's private key.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Write here instead of replacing the manifest.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+impl Cosign {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { manifest, key, out } = self;
+        cosign(&manifest, &key, out.as_deref(), json)
+    }
+}
+
+// The arguments of `boardproof manifest show`.
+#[derive(clap::Args, Debug)]
+pub struct Show {
+    /// Manifest file.
+    pub manifest: PathBuf,
+    /// Public key to check the signature with.
+    #[arg(long)]
+    pub pubkey: Option<PathBuf>,
+}
+
+impl Show {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { manifest, pubkey } = self;
+        show(&manifest, pubkey.as_deref(), json)
+    }
+}
+
+// The `boardproof manifest` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum ManifestCommand {
+    /// Sign the identity fields of an evidence file as a manifest.
+    Create(Create),
+    /// Add a co-signature (e.g. the vendor's) to a manifest, in place or to --out. The payload
+    /// is unchanged, so its log entry stays the same.
+    Cosign(Cosign),
+    /// Show a manifest; checks its signature when --pubkey is given.
+    Show(Show),
+}
+
+impl ManifestCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            ManifestCommand::Create(a) => a.run(json),
+            ManifestCommand::Cosign(a) => a.run(json),
+            ManifestCommand::Show(a) => a.run(json),
+        }
+    }
+}
+
+fn parse_algorithm(s: &str) -> Result<boardproof_ledger::keys::Algorithm, String> {
+    use boardproof_ledger::keys::Algorithm;
+    [Algorithm::Ed25519, Algorithm::EcdsaP256]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+        .ok_or_else(|| format!("{s:?}: expected ed25519 or ecdsa-p256"))
 }

@@ -60,3 +60,19 @@ pub fn open_store(dir: &Path) -> anyhow::Result<boardproof_ledger::store::Store>
     s.set_default_origin(boardproof_ledger::store::origin_for(&host));
     Ok(s)
 }
+
+/// `--store DIR`, declared once for every command that reads or writes a store.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct StoreArg {
+    /// Store directory (default: $XDG_DATA_HOME/boardproof, else ~/.local/share/boardproof).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<std::path::PathBuf>,
+}
+
+/// `--force`, declared once for every command that writes files.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct Force {
+    /// Replace output files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}

@@ -400,3 +400,128 @@ pub fn components(
     eprintln!("boardproof: {summary}");
     Ok(Outcome::Clean)
 }
+
+// The arguments of `boardproof platform-cert show`.
+#[derive(clap::Args, Debug)]
+pub struct Show {
+    /// Certificate file.
+    pub cert: PathBuf,
+}
+
+impl Show {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { cert } = self;
+        {
+            show(&cert, json)
+        }
+    }
+}
+
+// The arguments of `boardproof platform-cert verify`.
+#[derive(clap::Args, Debug)]
+pub struct Verify {
+    /// Base platform certificate.
+    pub cert: PathBuf,
+    /// CA certificates (PEM or DER), each a trust anchor; repeatable.
+    #[arg(long, required = true)]
+    pub ca: Vec<PathBuf>,
+    /// Delta certificates, applied in order; repeatable.
+    #[arg(long)]
+    pub delta: Vec<PathBuf>,
+    /// Evidence to compare the listed components with.
+    #[arg(long)]
+    pub evidence: Option<PathBuf>,
+    /// Check validity at this time (RFC 3339) instead of now.
+    #[arg(long)]
+    pub at: Option<String>,
+}
+
+impl Verify {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            cert,
+            ca,
+            delta,
+            evidence,
+            at,
+        } = self;
+        verify(&VerifyArgs {
+            cert: &cert,
+            cas: &ca,
+            deltas: &delta,
+            evidence: evidence.as_deref(),
+            at: at.as_deref(),
+            json,
+        })
+    }
+}
+
+// The arguments of `boardproof platform-cert components`.
+#[derive(clap::Args, Debug)]
+pub struct Components {
+    /// Evidence file.
+    pub evidence: Option<PathBuf>,
+    /// A signed manifest instead of evidence.
+    #[arg(long, requires = "pubkey", conflicts_with = "evidence")]
+    pub manifest: Option<PathBuf>,
+    /// The manifest signer's public key.
+    #[arg(long, requires = "manifest")]
+    pub pubkey: Option<PathBuf>,
+    /// Write here (default: stdout).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Components {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            evidence,
+            manifest,
+            pubkey,
+            out,
+            force: super::Force { force },
+        } = self;
+        if json && out.is_none() {
+            anyhow::bail!(
+                "--json describes the file --out writes; without --out the document itself is printed (it is JSON)"
+            );
+        }
+        components(
+            evidence.as_deref(),
+            manifest.as_deref().zip(pubkey.as_deref()),
+            out.as_deref(),
+            force,
+            json,
+        )
+    }
+}
+
+// The `boardproof platform-cert` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum PlatformCertCommand {
+    /// Decode a platform certificate (PEM or DER): platform, holder, issuer, components.
+    Show(Show),
+    /// Check a base certificate's signature (and each delta's) against the issuing CA, and
+    /// with --evidence compare its platform and components with the evidence. Exit 0 valid and
+    /// matching, 1 not, 2 unreadable.
+    Verify(Verify),
+    /// Write an inventory (evidence, or a signed manifest's reference) as a paccor component
+    /// list, the JSON a platform certificate is made from.
+    Components(Components),
+}
+
+impl PlatformCertCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            PlatformCertCommand::Show(a) => a.run(json),
+            PlatformCertCommand::Verify(a) => a.run(json),
+            PlatformCertCommand::Components(a) => a.run(json),
+        }
+    }
+}

@@ -128,3 +128,73 @@ pub fn show(path: &Path, vendor_key: Option<&Path>, json: bool) -> anyhow::Resul
     }
     Ok(Outcome::Clean)
 }
+
+// The arguments of `boardproof policy sign`.
+#[derive(clap::Args, Debug)]
+pub struct Sign {
+    /// The policy input (JSON).
+    pub input: PathBuf,
+    /// The vendor's private key.
+    #[arg(long)]
+    pub key: PathBuf,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Sign {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            input,
+            key,
+            out,
+            store: super::StoreArg { store },
+            force: super::Force { force },
+        } = self;
+        sign(&input, &key, &out, store, force, json)
+    }
+}
+
+// The arguments of `boardproof policy show`.
+#[derive(clap::Args, Debug)]
+pub struct Show {
+    /// Policy file.
+    pub policy: PathBuf,
+    /// The vendor's public key.
+    #[arg(long)]
+    pub vendor_key: Option<PathBuf>,
+}
+
+impl Show {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { policy, vendor_key } = self;
+        show(&policy, vendor_key.as_deref(), json)
+    }
+}
+
+// The `boardproof policy` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Sign a policy written as JSON (see docs/chain-of-custody.md) with the vendor's root
+    /// key; the keys it names (PEM files, relative to it) are embedded. The policy is
+    /// appended to the store's log.
+    Sign(Sign),
+    /// Show a policy; checks its signature when --vendor-key is given.
+    Show(Show),
+}
+
+impl PolicyCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            PolicyCommand::Sign(a) => a.run(json),
+            PolicyCommand::Show(a) => a.run(json),
+        }
+    }
+}

@@ -6,43 +6,28 @@ use boardproof_evidence::ScanAction;
 use boardproof_ledger::store::Store;
 use boardproof_workflow as workflow;
 
+use super::store_dir;
+
 use crate::output;
 use crate::Outcome;
 
-pub struct ScanOptions {
-    pub store: Option<PathBuf>,
-    pub root: PathBuf,
-    /// Probe I2C/SMBus adapters actively.
-    pub probe_i2c: bool,
-    /// Read PCI option ROMs.
-    pub option_roms: bool,
-    pub manifest: Option<(PathBuf, PathBuf)>,
-    pub accept: Option<String>,
-    /// `--firmware [LABEL=]IMAGE` arguments.
-    pub firmware: Vec<String>,
-    /// Sources that must be `ok`.
-    pub require: Vec<boardproof_evidence::Source>,
-    pub json: bool,
-}
-
-use super::store_dir;
-
-pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
+fn scan(o: Scan, json: bool) -> anyhow::Result<Outcome> {
+    let accept = o.accept.then(|| o.reason.clone().unwrap_or_default());
     if !o.root.is_dir() {
         anyhow::bail!("{}: --root is not a directory", o.root.display());
     }
-    if let Some(reason) = &o.accept {
+    if let Some(reason) = &accept {
         if reason.trim().is_empty() {
             anyhow::bail!("--accept needs a non-empty --reason");
         }
     }
     // Check everything that can fail before collecting, so a bad manifest costs nothing.
-    let manifest = match &o.manifest {
+    let manifest = match o.manifest.as_ref().zip(o.pubkey.as_ref()) {
         Some((m, k)) => Some((super::verify::open_manifest(m, k)?, m.display().to_string())),
         None => None,
     };
     let firmware = super::firmware::read_specs(&o.firmware)?;
-    let dir = store_dir(o.store)?;
+    let dir = store_dir(o.store.store.clone())?;
     let mut store = super::open_store(&dir)?;
     // A baseline is only as good as the store it is read from: every row is checked against
     // the log before one is trusted, and before anything is collected.
@@ -62,7 +47,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     let scanned = ready.scan(&workflow::scan::Request {
         evidence: &ev,
         manifest: manifest.as_ref().map(|(m, name)| (m, name.as_str())),
-        accept: o.accept.as_deref(),
+        accept: accept.as_deref(),
         require: &o.require,
         now: &super::now(),
     })?;
@@ -70,7 +55,7 @@ pub fn run(o: ScanOptions) -> anyhow::Result<Outcome> {
     for w in &result.warnings {
         eprintln!("boardproof: warning: {w}");
     }
-    if o.json {
+    if json {
         output::print(&output::json(result)?)?;
         return Ok(scanned.outcome);
     }
@@ -184,4 +169,74 @@ pub fn history(
     }
     output::print(&text)?;
     Ok(outcome)
+}
+
+// The arguments of `boardproof scan`.
+#[derive(clap::Args, Debug)]
+pub struct Scan {
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// Directory the sources read below.
+    #[arg(long, default_value = "/")]
+    pub root: PathBuf,
+    /// Actively scan every I2C/SMBus adapter through /dev/i2c-N for chips no driver declared
+    /// (i2cdetect's safety rules; never writes data). Opt-in: see docs/evidence.md for the
+    /// risk on real hardware. Compare only with references collected the same way.
+    #[arg(long)]
+    pub probe_i2c: bool,
+    /// Read every PCI device's option ROM (sys/bus/pci/devices/*/rom). Opt-in: the kernel
+    /// turns on each device's ROM decoding while it reads; see docs/evidence.md.
+    #[arg(long)]
+    pub option_roms: bool,
+    /// Also verify against this signed manifest.
+    #[arg(long, requires = "pubkey")]
+    pub manifest: Option<PathBuf>,
+    /// Public key of the manifest's signer.
+    #[arg(long, requires = "manifest")]
+    pub pubkey: Option<PathBuf>,
+    /// Record this scan as the new baseline (after review).
+    #[arg(long, requires = "reason")]
+    pub accept: bool,
+    /// Why the new baseline is accepted (kept in history); only with --accept.
+    #[arg(long, requires = "accept")]
+    pub reason: Option<String>,
+    /// Add a firmware image's module inventory (`LABEL=PATH` or `PATH`), as collect does.
+    #[arg(long, value_name = "[LABEL=]IMAGE")]
+    pub firmware: Vec<String>,
+    /// Sources this scan must have (`smbios,tpm,pci`…; repeatable): each one that is not
+    /// `ok` is a `source-missing` finding, on the first scan too.
+    #[arg(long, value_delimiter = ',', value_name = "SOURCE")]
+    pub require: Vec<boardproof_evidence::Source>,
+}
+
+impl Scan {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        scan(self, json)
+    }
+}
+
+// The arguments of `boardproof history`.
+#[derive(clap::Args, Debug)]
+pub struct History {
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// Only this host key.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// At most this many rows.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+impl History {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            store: super::StoreArg { store },
+            host,
+            limit,
+        } = self;
+        history(store, host.as_deref(), limit, json)
+    }
 }

@@ -1,6 +1,6 @@
 //! `boardproof show`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::output;
 use crate::Outcome;
@@ -87,4 +87,19 @@ pub fn run(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     s.push_str(&output::sources_table(&ev.sources));
     output::print(&s)?;
     Ok(Outcome::Clean)
+}
+
+// The arguments of `boardproof show`.
+#[derive(clap::Args, Debug)]
+pub struct Show {
+    /// Evidence JSON file.
+    pub evidence: PathBuf,
+}
+
+impl Show {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { evidence } = self;
+        run(&evidence, json)
+    }
 }

@@ -153,3 +153,34 @@ pub fn decode(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     }
     Ok(Outcome::Clean)
 }
+
+// The arguments of `boardproof smbios decode`.
+#[derive(clap::Args, Debug)]
+pub struct Decode {
+    /// File or folder.
+    pub file: PathBuf,
+}
+
+impl Decode {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self { file } = self;
+        decode(&file, json)
+    }
+}
+
+// The `boardproof smbios` commands.
+#[derive(clap::Subcommand, Debug)]
+pub enum SmbiosCommand {
+    /// Decode a `dmidecode --dump-bin` file, or the sysfs DMI table (or its folder).
+    Decode(Decode),
+}
+
+impl SmbiosCommand {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        match self {
+            SmbiosCommand::Decode(a) => a.run(json),
+        }
+    }
+}

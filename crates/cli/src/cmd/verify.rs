@@ -1,6 +1,6 @@
 //! `boardproof verify`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_evidence::Manifest;
@@ -177,4 +177,117 @@ pub fn run(
         }
     }
     output::report(&report, json)
+}
+
+// The arguments of `boardproof verify`.
+#[derive(clap::Args, Debug)]
+pub struct Verify {
+    /// Evidence JSON file.
+    pub evidence: PathBuf,
+    /// Manifest (DSSE envelope).
+    #[arg(long)]
+    pub manifest: PathBuf,
+    /// Public key of the manifest's signer (PEM).
+    #[arg(long, required_unless_present = "policy", conflicts_with = "policy")]
+    pub pubkey: Option<PathBuf>,
+    /// Trust the manifest under this vendor trust policy (`policy sign`) instead of one
+    /// key: its signer must be a manufacturer the policy allows for this product and date.
+    #[arg(long, requires = "vendor_key")]
+    pub policy: Option<PathBuf>,
+    /// The vendor's root public key, which signed --policy.
+    #[arg(long, requires = "policy")]
+    pub vendor_key: Option<PathBuf>,
+    /// The secret `attest challenge` kept: the evidence's quote must be over it.
+    #[arg(long)]
+    pub challenge_secret: Option<PathBuf>,
+    /// CA certificates (PEM or DER) the EK certificate must chain to; repeatable.
+    #[arg(long)]
+    pub ek_ca: Vec<PathBuf>,
+    /// Judge IMA-measured files against this list (`sha256sum` format) instead of the
+    /// manifest's IMA list.
+    #[arg(long)]
+    pub ima_allowlist: Option<PathBuf>,
+    /// A measured-boot change you expect (`pcr=4,type=EV_EFI_BOOT_SERVICES_APPLICATION,
+    /// text=grubx64.efi`; any subset, text last): matching eventlog-event-changed findings
+    /// become notes naming the declaration. Repeatable. See docs/verify.md.
+    #[arg(long)]
+    pub expect_change: Vec<String>,
+    /// Sources the evidence must have (`smbios,tpm,pci`…; repeatable): each one that is
+    /// not `ok` is a `source-missing` finding, whatever the reference had.
+    #[arg(long, value_delimiter = ',', value_name = "SOURCE")]
+    pub require: Vec<boardproof_evidence::Source>,
+    /// Store the verdict (an in-toto statement naming the evidence and the manifest by
+    /// digest) and append it to the store's transparency log.
+    #[arg(long)]
+    pub record: bool,
+    #[command(flatten)]
+    pub store: super::StoreArg,
+    /// Sign the verdict with this private key (the customer's or auditor's).
+    #[arg(long)]
+    pub sign_key: Option<PathBuf>,
+    /// Write the signed verdict (DSSE envelope) here.
+    #[arg(long, requires = "sign_key")]
+    pub verdict_out: Option<PathBuf>,
+    /// Who decides, in the verdict (default: user@hostname).
+    #[arg(long)]
+    pub decided_by: Option<String>,
+    #[command(flatten)]
+    pub force: super::Force,
+}
+
+impl Verify {
+    /// Runs the command.
+    pub fn run(self, json: bool) -> anyhow::Result<Outcome> {
+        let Self {
+            evidence,
+            manifest,
+            pubkey,
+            policy,
+            vendor_key,
+            challenge_secret,
+            ek_ca,
+            ima_allowlist,
+            expect_change,
+            require,
+            record,
+            store: super::StoreArg { store },
+            sign_key,
+            verdict_out,
+            decided_by,
+            force: super::Force { force },
+        } = self;
+        if store.is_some() && !record {
+            anyhow::bail!("--store is where --record stores the verdict; give --record too");
+        }
+        run(
+            &evidence,
+            &manifest,
+            &match (&pubkey, &policy, &vendor_key) {
+                (Some(k), _, _) => Trust::Key(k),
+                (None, Some(policy), Some(vendor_key)) => Trust::Policy { policy, vendor_key },
+                _ => anyhow::bail!("give --pubkey, or --policy with --vendor-key"),
+            },
+            &Record {
+                record,
+                store,
+                sign_key,
+                verdict_out,
+                decided_by,
+                force,
+            },
+            &boardproof_verify::Options {
+                quote: super::attest::quote_check(challenge_secret.as_deref(), &ek_ca)?,
+                ima_allowlist: ima_allowlist.as_deref().map(read_allowlist).transpose()?,
+                expected_changes: expect_change
+                    .iter()
+                    .map(|s| {
+                        boardproof_verify::ExpectedChange::parse(s)
+                            .map_err(|e| anyhow::anyhow!("--expect-change {e}"))
+                    })
+                    .collect::<anyhow::Result<_>>()?,
+                required: require,
+            },
+            json,
+        )
+    }
 }
