@@ -49,6 +49,12 @@ if ! ldd "$bin" 2>&1 | grep -Eq 'not a dynamic executable|statically linked'; th
   ldd "$bin" >&2
   exit 1
 fi
+# The README's main job, exactly as written, on a store of its own: the first run records the
+# baseline (exit 0), a second compares with it (exit 0 on an unchanged host).
+readme_store="$(mktemp -d)"
+XDG_DATA_HOME="$readme_store" cargo run --release -- scan
+XDG_DATA_HOME="$readme_store" cargo run --release -- scan
+rm -rf "$readme_store"
 "$bin" lab matrix --doc target/lab/detection-coverage.md --keep target/lab/boots
 # Every fuzz target replays its seeds and regression inputs, then fuzzes FUZZ_SECONDS (20)
 # each; a crash fails (docs/fuzzing.md). After the matrix: its kept boots and kernel are seeds.

@@ -24,6 +24,7 @@ mod log;
 mod option_rom;
 mod pci_names;
 mod platform_cert;
+mod readme;
 mod scan;
 mod schema;
 mod smbios_dmidecode;
