@@ -16,6 +16,7 @@ pub mod attestation;
 pub mod evidence;
 pub mod finding;
 pub mod firmware_tree;
+pub mod platform_cert;
 pub mod reference;
 pub mod source;
 pub mod written;
@@ -24,6 +25,7 @@ pub use attestation::*;
 pub use evidence::*;
 pub use finding::*;
 pub use firmware_tree::*;
+pub use platform_cert::*;
 pub use reference::*;
 pub use source::{Source, UnknownSource};
 pub use written::*;
@@ -85,5 +87,13 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             to_value(schemars::schema_for!(OptionRom)),
         ),
         ("written-v1.json", to_value(schemars::schema_for!(Written))),
+        (
+            "platform-cert-v1.json",
+            to_value(schemars::schema_for!(PlatformCertShow)),
+        ),
+        (
+            "platform-cert-verify-v1.json",
+            to_value(schemars::schema_for!(PlatformCertVerify)),
+        ),
     ]
 }

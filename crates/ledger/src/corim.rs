@@ -66,48 +66,48 @@ fn bad(why: impl Into<String>) -> Error {
 pub type Digest = (String, String);
 
 /// One measurement of a reference triple.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Measurement {
     /// The measurement key (`mkey`), as text (uint, text, UUID or OID).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
     /// The `name` value, when given.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Digests.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub digests: Vec<Digest>,
     /// Integrity registers (e.g. PCRs): index → digests.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub registers: BTreeMap<String, Vec<Digest>>,
     /// Other measurement values present (their keys), for people.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other: Vec<String>,
 }
 
 /// One reference-value triple.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ReferenceTriple {
     /// Environment class vendor.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vendor: Option<String>,
     /// Environment class model.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Environment class id (an OID, UUID or bytes, written as text).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_id: Option<String>,
     /// Environment class layer.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
     /// Environment class index.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<String>,
     /// Environment instance (a UEID, UUID, bytes or key, written as text).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<String>,
     /// Environment group.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Measurements.
     pub measurements: Vec<Measurement>,
@@ -138,25 +138,25 @@ impl ReferenceTriple {
 }
 
 /// One CoMID.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Comid {
     /// Tag id.
     pub tag_id: String,
     /// Reference-value triples.
     pub reference_values: Vec<ReferenceTriple>,
     /// Other triples present (their names), counted, not used.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_triples: BTreeMap<String, usize>,
 }
 
 /// A CoRIM (or a bare CoMID, as one CoMID without a CoRIM id).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Corim {
     /// CoRIM id (absent for a bare CoMID).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// The COSE_Sign1 wrapping, when signed.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<Signed>,
     /// The CoMIDs.
     pub comids: Vec<Comid>,
@@ -165,12 +165,12 @@ pub struct Corim {
 }
 
 /// Facts of a COSE_Sign1.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Signed {
     /// Algorithm (`ES256`, `EdDSA`, or the number).
     pub algorithm: String,
     /// Key id, hex.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub key_id: String,
     /// Whether the signature was checked with a given key (and held).
     pub verified: bool,

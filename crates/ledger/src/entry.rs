@@ -18,7 +18,7 @@ use crate::Error;
 pub const ENTRY_VERSION: u32 = 1;
 
 /// What was logged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum EntryKind {
     /// A signed manifest (its payload).
@@ -63,7 +63,7 @@ impl EntryKind {
 }
 
 /// One log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// [`ENTRY_VERSION`].

@@ -28,7 +28,9 @@ pub fn key_id(vk: &VerifyingKey) -> String {
 }
 
 /// Key algorithms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Algorithm {
     /// Ed25519 (RFC 8032).

@@ -24,6 +24,7 @@
 pub mod bundle;
 pub mod chain;
 pub mod corim;
+pub mod documents;
 pub mod dsse;
 pub mod entry;
 pub mod keys;

@@ -26,7 +26,7 @@ pub const MAX_MANUFACTURERS: usize = 1024;
 pub const MAX_KEYS: usize = 4096;
 
 /// The signed policy.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// [`POLICY_SCHEMA`].
@@ -55,7 +55,7 @@ pub struct Policy {
 }
 
 /// One contract manufacturer's authorization.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Authorization {
     /// The manufacturer's name.
@@ -73,7 +73,7 @@ pub struct Authorization {
 }
 
 /// A key in a policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyKey {
     /// Key id ([`PublicKey::key_id`]); checked against the key when the policy is opened.
@@ -86,7 +86,7 @@ pub struct PolicyKey {
 
 /// SMBIOS identity patterns (`*` any run of characters, `?` one character; exact otherwise).
 /// A field left out matches anything; at least one must be given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductPattern {
     /// SMBIOS system manufacturer.
@@ -101,7 +101,7 @@ pub struct ProductPattern {
 }
 
 /// A revoked key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Revocation {
     /// Key id.

@@ -18,7 +18,7 @@ pub const MAX_PROOF_HASHES: usize = 130;
 
 /// A proof file. (No `deny_unknown_fields`: serde does not allow it with `flatten`; the
 /// one-byte-form check in [`ProofFile::from_bytes`] refuses unknown fields instead.)
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProofFile {
     /// [`PROOF_FORMAT`].
     pub format: String,
@@ -30,7 +30,7 @@ pub struct ProofFile {
 }
 
 /// What a proof file proves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Proof {
     /// `leaf` is entry `index` of the tree the checkpoint signs.
@@ -91,7 +91,7 @@ fn hex_all(p: &[[u8; 32]]) -> Vec<String> {
 }
 
 /// What a proof showed, once checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Checked {
     /// The checkpoint's origin (the log's name).
     pub origin: String,

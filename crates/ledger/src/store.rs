@@ -136,7 +136,7 @@ pub struct Baseline {
 }
 
 /// What came of a scan, as the store keeps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScanOutcome {
     /// The first scan of a host, recorded as its baseline.
@@ -193,7 +193,7 @@ pub struct NewScan<'a> {
 }
 
 /// One row of `history`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ScanRow {
     /// Scan id.
     pub id: i64,

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use boardproof_evidence::Evidence;
 use boardproof_ledger::bundle::{Bundle, Parts};
+use boardproof_ledger::documents::BundleCheck;
 use boardproof_ledger::dsse::Envelope;
 use boardproof_ledger::entry::Entry;
 use boardproof_ledger::proof::{Proof, ProofFile};
 use boardproof_ledger::store::Store;
 use boardproof_ledger::{keys, verdict};
-use serde::Serialize;
 
 use super::verify::TrustRead;
 use super::Kind;
@@ -165,13 +165,6 @@ pub struct VerifyArgs<'a> {
     pub json: bool,
 }
 
-#[derive(Serialize)]
-struct Check {
-    check: String,
-    ok: bool,
-    detail: String,
-}
-
 pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     let name = a.bundle.display().to_string();
     let bytes = super::read(a.bundle, Kind::Bundle)?;
@@ -182,9 +175,9 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         .iter()
         .map(|k| super::log::read_verifier(k))
         .collect::<anyhow::Result<_>>()?;
-    let mut checks: Vec<Check> = Vec::new();
+    let mut checks: Vec<BundleCheck> = Vec::new();
     let mut add = |check: &str, ok: bool, detail: String| {
-        checks.push(Check {
+        checks.push(BundleCheck {
             check: check.to_owned(),
             ok,
             detail,
@@ -370,13 +363,16 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
         .as_ref()
         .map(|s| (s.predicate.verdict_str(), s.predicate.report.findings.len()));
     if a.json {
-        output::print(&output::json(&serde_json::json!({
-            "bundle": name,
-            "verified": all_ok,
-            "verdict": carried.map(|c| c.0),
-            "findings": carried.map(|c| c.1),
-            "checks": checks,
-        }))?)?;
+        output::print(&output::json(
+            &boardproof_ledger::documents::BundleVerify {
+                schema: boardproof_ledger::documents::BUNDLE_VERIFY_SCHEMA.into(),
+                bundle: name.clone(),
+                verified: all_ok,
+                verdict: carried.map(|c| c.0.to_owned()),
+                findings: carried.map(|c| c.1 as u64),
+                checks,
+            },
+        )?)?;
     } else {
         let mut t = output::table(&["check", "result", "detail"]);
         for c in &checks {

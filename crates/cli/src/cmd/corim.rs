@@ -59,7 +59,10 @@ fn text(c: &Corim) -> String {
 pub fn show(path: &Path, key: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
     let c = read(path, key)?;
     if json {
-        output::print(&output::json(&c)?)?;
+        output::print(&output::json(&boardproof_ledger::documents::CorimShow {
+            schema: boardproof_ledger::documents::CORIM_SCHEMA.into(),
+            corim: c,
+        })?)?;
     } else {
         output::print(&text(&c))?;
     }

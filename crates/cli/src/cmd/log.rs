@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use boardproof_ledger::documents::{self, LogAppend, LogShow, LogVerifyProof};
 use boardproof_ledger::entry::Entry;
 use boardproof_ledger::proof::{Proof, ProofFile};
 use boardproof_ledger::store::Store;
 use boardproof_ledger::{keys, tlog, Error as LedgerError};
-use serde::Serialize;
 
 use super::Kind;
 use crate::output;
@@ -82,21 +82,6 @@ pub fn init(
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize)]
-struct Appended {
-    file: String,
-    index: u64,
-    entry: Entry,
-}
-
-#[derive(Serialize)]
-struct AppendOut {
-    entries: Vec<Appended>,
-    size: u64,
-    verifier: String,
-    checkpoint: String,
-}
-
 pub fn append(store: Option<PathBuf>, files: &[PathBuf], json: bool) -> anyhow::Result<Outcome> {
     // Every file is read before anything is appended: a bad path appends nothing.
     let mut entries = Vec::with_capacity(files.len());
@@ -105,12 +90,13 @@ pub fn append(store: Option<PathBuf>, files: &[PathBuf], json: bool) -> anyhow::
     }
     let mut s = open(store)?;
     let logged = s.log_append(&entries)?;
-    let out = AppendOut {
+    let out = LogAppend {
+        schema: documents::LOG_APPEND_SCHEMA.into(),
         entries: files
             .iter()
             .zip(entries)
             .enumerate()
-            .map(|(i, (f, entry))| Appended {
+            .map(|(i, (f, entry))| documents::Appended {
                 file: f.display().to_string(),
                 index: logged.index.saturating_add(i as u64),
                 entry,
@@ -140,26 +126,6 @@ pub fn append(store: Option<PathBuf>, files: &[PathBuf], json: bool) -> anyhow::
     Ok(Outcome::Clean)
 }
 
-#[derive(Serialize)]
-struct ShownEntry {
-    index: u64,
-    appended_at: String,
-    #[serde(flatten)]
-    entry: Option<Entry>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    leaf_hex: Option<String>,
-}
-
-#[derive(Serialize)]
-struct ShowOut {
-    origin: Option<String>,
-    verifier: Option<String>,
-    size: u64,
-    root: String,
-    checkpoint: Option<String>,
-    entries: Vec<ShownEntry>,
-}
-
 pub fn show(
     store: Option<PathBuf>,
     last: u64,
@@ -186,7 +152,7 @@ pub fn show(
         .into_iter()
         .map(|(index, leaf, appended_at)| {
             let entry = Entry::from_leaf(&leaf).ok();
-            ShownEntry {
+            documents::ShownEntry {
                 index,
                 appended_at,
                 leaf_hex: entry.is_none().then(|| hex::encode(&leaf)),
@@ -194,7 +160,8 @@ pub fn show(
             }
         })
         .collect();
-    let out = ShowOut {
+    let out = LogShow {
+        schema: documents::LOG_SHOW_SCHEMA.into(),
         origin: verifier
             .as_deref()
             .and_then(|v| v.split('+').next())
@@ -312,17 +279,6 @@ fn is_integrity(e: &LedgerError) -> bool {
     matches!(e, LedgerError::LogProof(_) | LedgerError::LogSignature(_))
 }
 
-#[derive(Serialize)]
-struct VerifyOut {
-    proven: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checked: Option<boardproof_ledger::proof::Checked>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<String>,
-}
-
 pub fn verify_proof(
     proof: &Path,
     verifier: &str,
@@ -359,7 +315,8 @@ pub fn verify_proof(
     let (outcome, out) = match result {
         Ok(c) => (
             Outcome::Clean,
-            VerifyOut {
+            LogVerifyProof {
+                schema: documents::LOG_VERIFY_PROOF_SCHEMA.into(),
                 proven: true,
                 reason: None,
                 checked: Some(c),
@@ -368,7 +325,8 @@ pub fn verify_proof(
         ),
         Err(e) if is_integrity(&e) => (
             Outcome::Findings,
-            VerifyOut {
+            LogVerifyProof {
+                schema: documents::LOG_VERIFY_PROOF_SCHEMA.into(),
                 proven: false,
                 reason: Some(e.to_string()),
                 checked: None,
@@ -465,13 +423,14 @@ pub fn consistency(
         Err(e) => anyhow::bail!("{e}"),
     };
     if json {
-        output::print(&output::json(&serde_json::json!({
-            "consistent": reason.is_none(),
-            "old_size": m,
-            "new_size": t,
-            "reason": reason,
-            "proof": if reason.is_none() { serde_json::to_value(&file)? } else { serde_json::Value::Null },
-        }))?)?;
+        output::print(&output::json(&documents::LogConsistency {
+            schema: documents::LOG_CONSISTENCY_SCHEMA.into(),
+            consistent: reason.is_none(),
+            old_size: m,
+            new_size: t,
+            proof: reason.is_none().then(|| file.clone()),
+            reason,
+        })?)?;
     } else if let Some(r) = reason {
         output::print(&format!(
             "INCONSISTENT: the log's checkpoint of {t} entries does not extend the checkpoint of {m}: {r}\n"
@@ -546,14 +505,15 @@ pub fn audit(store: Option<PathBuf>, kept: &[PathBuf], json: bool) -> anyhow::Re
         Outcome::Findings
     };
     if json {
-        output::print(&output::json(&serde_json::json!({
-            "verifier": verifier,
-            "leaves": a.leaves,
-            "checkpoints": a.checkpoints,
-            "rows": rows.rows,
-            "sound": a.problems.is_empty(),
-            "problems": a.problems,
-        }))?)?;
+        output::print(&output::json(&documents::LogAudit {
+            schema: documents::LOG_AUDIT_SCHEMA.into(),
+            verifier: verifier.clone(),
+            leaves: a.leaves,
+            checkpoints: a.checkpoints,
+            rows: rows.rows,
+            sound: a.problems.is_empty(),
+            problems: a.problems.clone(),
+        })?)?;
         return Ok(outcome);
     }
     let mut text = format!(

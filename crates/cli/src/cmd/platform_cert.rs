@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use boardproof_formats::component_class::{self, tcg};
 use boardproof_formats::platform_cert::{self, PlatformCert};
-use serde::Serialize;
 
 use super::Kind;
 use crate::output;
@@ -79,25 +78,14 @@ fn table(c: &PlatformCert, components: &[platform_cert::Component]) -> String {
 pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     let c = read(path)?;
     if json {
-        output::print(&output::json(&c)?)?;
+        output::print(&output::json(&boardproof_evidence::PlatformCertShow {
+            schema: boardproof_evidence::PLATFORM_CERT_SCHEMA.into(),
+            certificate: c,
+        })?)?;
     } else {
         output::print(&table(&c, &c.components))?;
     }
     Ok(Outcome::Clean)
-}
-
-#[derive(Serialize)]
-struct VerifyOut {
-    certificate: String,
-    signature: String,
-    signed_by: Option<String>,
-    chain: Vec<String>,
-    components: usize,
-    /// Why a delta cannot amend the base (also findings of `report` when there is one).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    deltas: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    report: Option<boardproof_evidence::Report>,
 }
 
 pub struct VerifyArgs<'a> {
@@ -169,7 +157,8 @@ pub fn verify(a: &VerifyArgs<'_>) -> anyhow::Result<Outcome> {
     let base = base.cert;
     let sig_ok = failed.is_empty();
     if a.json {
-        output::print(&output::json(&VerifyOut {
+        output::print(&output::json(&boardproof_evidence::PlatformCertVerify {
+            schema: boardproof_evidence::PLATFORM_CERT_VERIFY_SCHEMA.into(),
             certificate: a.cert.display().to_string(),
             signature: if sig_ok {
                 "valid".into()

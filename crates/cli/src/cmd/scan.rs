@@ -126,7 +126,13 @@ pub fn history(
         s
     };
     if json {
-        output::print(&output::json(&rows)?)?;
+        output::print(&output::json(&boardproof_ledger::documents::History {
+            schema: boardproof_ledger::documents::HISTORY_SCHEMA.into(),
+            store: store.path().display().to_string(),
+            scans: rows,
+            rows_checked: check.rows,
+            problems: check.problems.clone(),
+        })?)?;
         if !check.ok() {
             eprint!("{}", problems());
         }

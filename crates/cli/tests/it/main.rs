@@ -9,6 +9,7 @@ mod buses;
 mod chain;
 mod corim;
 mod crash;
+mod documents;
 mod e2e;
 mod eventlog_tpm2;
 mod firmware_capsule;

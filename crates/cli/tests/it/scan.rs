@@ -71,8 +71,8 @@ fn first_scan_records_baseline_then_compares() {
 
     let o = run(&["history", "--store", s, "--json"]);
     assert_eq!(code(&o), 0);
-    let rows: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let outcomes: Vec<&str> = rows
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let outcomes: Vec<&str> = doc["scans"]
         .as_array()
         .unwrap()
         .iter()
@@ -206,8 +206,9 @@ fn a_kill_during_accept_leaves_the_previous_baseline() {
         v["baseline_report"]["findings"][0]["kind"],
         "component-added"
     );
-    let rows: serde_json::Value =
+    let doc: serde_json::Value =
         serde_json::from_slice(&run(&["history", "--store", s, "--json"]).stdout).unwrap();
+    let rows = &doc["scans"];
     assert_eq!(
         rows.as_array().unwrap().len(),
         2,

@@ -10,6 +10,7 @@ fn checked_in_schemas_match_the_types() {
     let update = std::env::var_os("BOARDPROOF_UPDATE_SCHEMAS").is_some();
     let all = boardproof_evidence::schemas()
         .into_iter()
+        .chain(boardproof_ledger::documents::schemas())
         .chain(boardproof_lab::matrix::schemas());
     for (name, schema) in all {
         let path = dir.join(name);
