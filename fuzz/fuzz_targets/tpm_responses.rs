@@ -3,7 +3,9 @@
 #![no_main]
 
 use boardproof_collect::tpm2::{ak_template, Tpm, Transport};
-use boardproof_formats::eventlog::ALG_SHA256;
+use boardproof_formats::tpm2::HashAlg;
+
+const ALG_SHA256: u16 = HashAlg::Sha256.id();
 use boardproof_formats::tpm2::PcrSelection;
 use libfuzzer_sys::fuzz_target;
 

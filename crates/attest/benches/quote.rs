@@ -9,7 +9,9 @@
 
 use boardproof_attest::quote;
 use boardproof_attest::testkey::TestKey;
-use boardproof_formats::eventlog::ALG_SHA256;
+use boardproof_formats::tpm2::HashAlg;
+
+const ALG_SHA256: u16 = HashAlg::Sha256.id();
 use boardproof_formats::tpm2::PcrSelection;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 

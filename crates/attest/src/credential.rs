@@ -98,16 +98,17 @@ fn seed_for(ek: &Public, digest_len: usize) -> Result<(Vec<u8>, Vec<u8>), Error>
             OsRng
                 .try_fill_bytes(&mut seed)
                 .map_err(|e| Error::Random(e.to_string()))?;
-            let padding = match ek.name_alg {
-                boardproof_formats::eventlog::ALG_SHA256 => {
+            let padding = match boardproof_formats::tpm2::HashAlg::from_id(ek.name_alg) {
+                Some(boardproof_formats::tpm2::HashAlg::Sha256) => {
                     rsa::Oaep::new_with_label::<sha2::Sha256, _>("IDENTITY\0")
                 }
-                boardproof_formats::eventlog::ALG_SHA384 => {
+                Some(boardproof_formats::tpm2::HashAlg::Sha384) => {
                     rsa::Oaep::new_with_label::<sha2::Sha384, _>("IDENTITY\0")
                 }
-                other => {
+                _ => {
                     return Err(Error::Unsupported(format!(
-                        "RSA EK with name algorithm {other:#06x}"
+                        "RSA EK with name algorithm {:#06x}",
+                        ek.name_alg
                     )))
                 }
             };

@@ -4,7 +4,7 @@
 //! Written here because they are a few lines over `hmac`/`sha2` and no crate implements the
 //! TPM's exact framing (a NUL-terminated label, contexts, and the bit count at the end).
 
-use boardproof_formats::eventlog::{ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512};
+use boardproof_formats::tpm2::HashAlg;
 use hmac::{Hmac, Mac};
 
 use crate::Error;
@@ -28,13 +28,13 @@ fn hmac_parts(alg: u16, key: &[u8], parts: &[&[u8]]) -> Result<Vec<u8>, Error> {
         }
         Ok(m.finalize().into_bytes().to_vec())
     }
-    match alg {
-        ALG_SHA1 => run::<Hmac<sha1::Sha1>>(key, parts),
-        ALG_SHA256 => run::<Hmac<sha2::Sha256>>(key, parts),
-        ALG_SHA384 => run::<Hmac<sha2::Sha384>>(key, parts),
-        ALG_SHA512 => run::<Hmac<sha2::Sha512>>(key, parts),
-        other => Err(Error::Unsupported(format!(
-            "HMAC with algorithm {other:#06x}"
+    match HashAlg::from_id(alg) {
+        Some(HashAlg::Sha1) => run::<Hmac<sha1::Sha1>>(key, parts),
+        Some(HashAlg::Sha256) => run::<Hmac<sha2::Sha256>>(key, parts),
+        Some(HashAlg::Sha384) => run::<Hmac<sha2::Sha384>>(key, parts),
+        Some(HashAlg::Sha512) => run::<Hmac<sha2::Sha512>>(key, parts),
+        Some(HashAlg::Sm3_256) | None => Err(Error::Unsupported(format!(
+            "HMAC with algorithm {alg:#06x}"
         ))),
     }
 }
@@ -114,17 +114,25 @@ mod tests {
 
     #[test]
     fn kdfa_truncates_to_the_bits_asked_and_depends_on_every_input() {
-        let a = kdfa(ALG_SHA256, b"seed", "STORAGE", b"name", b"", 128).unwrap();
+        let a = kdfa(HashAlg::Sha256.id(), b"seed", "STORAGE", b"name", b"", 128).unwrap();
         assert_eq!(a.len(), 16);
-        let long = kdfa(ALG_SHA256, b"seed", "STORAGE", b"name", b"", 512).unwrap();
+        let long = kdfa(HashAlg::Sha256.id(), b"seed", "STORAGE", b"name", b"", 512).unwrap();
         assert_eq!(long.len(), 64);
         // The bit count is hashed in, so a longer output is not an extension of a shorter one.
         assert_ne!(&long[..16], &a[..]);
         for other in [
-            kdfa(ALG_SHA256, b"seeD", "STORAGE", b"name", b"", 128).unwrap(),
-            kdfa(ALG_SHA256, b"seed", "INTEGRITY", b"name", b"", 128).unwrap(),
-            kdfa(ALG_SHA256, b"seed", "STORAGE", b"namE", b"", 128).unwrap(),
-            kdfa(ALG_SHA256, b"seed", "STORAGE", b"name", b"v", 128).unwrap(),
+            kdfa(HashAlg::Sha256.id(), b"seeD", "STORAGE", b"name", b"", 128).unwrap(),
+            kdfa(
+                HashAlg::Sha256.id(),
+                b"seed",
+                "INTEGRITY",
+                b"name",
+                b"",
+                128,
+            )
+            .unwrap(),
+            kdfa(HashAlg::Sha256.id(), b"seed", "STORAGE", b"namE", b"", 128).unwrap(),
+            kdfa(HashAlg::Sha256.id(), b"seed", "STORAGE", b"name", b"v", 128).unwrap(),
         ] {
             assert_ne!(other, a);
         }
@@ -139,7 +147,7 @@ mod tests {
         m.update(&256u32.to_be_bytes());
         let want = m.finalize().into_bytes().to_vec();
         assert_eq!(
-            kdfa(ALG_SHA256, b"k", "INTEGRITY", b"", b"", 256).unwrap(),
+            kdfa(HashAlg::Sha256.id(), b"k", "INTEGRITY", b"", b"", 256).unwrap(),
             want
         );
     }

@@ -3,7 +3,7 @@
 //! What the quote *says* (nonce, PCR digest) is judged by the caller against the verifier's
 //! own expectations; this module only establishes that the TPM holding the AK said it.
 
-use boardproof_formats::eventlog::{ALG_SHA256, ALG_SHA384, ALG_SHA512};
+use boardproof_formats::tpm2::HashAlg;
 use boardproof_formats::tpm2::{
     Attest, Public, PublicKey, Signature, ATTR_FIXED_PARENT, ATTR_FIXED_TPM, ATTR_RESTRICTED,
     ATTR_SENSITIVE_DATA_ORIGIN, ATTR_SIGN, ECC_NIST_P256, ECC_NIST_P384,
@@ -90,9 +90,13 @@ fn ecdsa_matched(
     message: &[u8],
 ) -> Option<Result<(), Error>> {
     let (alg, n): (&'static ring::signature::EcdsaVerificationAlgorithm, usize) =
-        match (curve, hash) {
-            (ECC_NIST_P256, ALG_SHA256) => (&ring::signature::ECDSA_P256_SHA256_FIXED, 32),
-            (ECC_NIST_P384, ALG_SHA384) => (&ring::signature::ECDSA_P384_SHA384_FIXED, 48),
+        match (curve, HashAlg::from_id(hash)) {
+            (ECC_NIST_P256, Some(HashAlg::Sha256)) => {
+                (&ring::signature::ECDSA_P256_SHA256_FIXED, 32)
+            }
+            (ECC_NIST_P384, Some(HashAlg::Sha384)) => {
+                (&ring::signature::ECDSA_P384_SHA384_FIXED, 48)
+            }
             _ => return None,
         };
     let bad = |what: &str| Some(Err(Error::BadSignature(what.to_owned())));
@@ -169,11 +173,11 @@ fn rsa_verify(
     use rsa::traits::PublicKeyParts;
     let bad = |e: rsa::Error| Error::BadSignature(e.to_string());
     if !pss {
-        let scheme = match hash {
-            ALG_SHA256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-            ALG_SHA384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-            ALG_SHA512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-            other => return Err(Error::Unsupported(format!("RSASSA with hash {other:#06x}"))),
+        let scheme = match HashAlg::from_id(hash) {
+            Some(HashAlg::Sha256) => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+            Some(HashAlg::Sha384) => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+            Some(HashAlg::Sha512) => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+            _ => return Err(Error::Unsupported(format!("RSASSA with hash {hash:#06x}"))),
         };
         return key.verify(scheme, digest, sig).map_err(bad);
     }
@@ -183,11 +187,11 @@ fn rsa_verify(
     let longest = key.size().saturating_sub(h).saturating_sub(2);
     let mut last = None;
     for salt in [h, longest] {
-        let scheme = match hash {
-            ALG_SHA256 => rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
-            ALG_SHA384 => rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
-            ALG_SHA512 => rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
-            other => return Err(Error::Unsupported(format!("RSAPSS with hash {other:#06x}"))),
+        let scheme = match HashAlg::from_id(hash) {
+            Some(HashAlg::Sha256) => rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
+            Some(HashAlg::Sha384) => rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
+            Some(HashAlg::Sha512) => rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
+            _ => return Err(Error::Unsupported(format!("RSAPSS with hash {hash:#06x}"))),
         };
         match key.verify(scheme, digest, sig) {
             Ok(()) => return Ok(()),
@@ -221,7 +225,7 @@ mod tests {
     fn area(curve: u16, hash: u16, x: &[u8], y: &[u8]) -> Vec<u8> {
         let mut p = Vec::new();
         p.extend_from_slice(&boardproof_formats::tpm2::ALG_ECC.to_be_bytes());
-        p.extend_from_slice(&ALG_SHA256.to_be_bytes());
+        p.extend_from_slice(&HashAlg::Sha256.id().to_be_bytes());
         p.extend_from_slice(&0x0005_0072u32.to_be_bytes());
         p.extend_from_slice(&sized(&[]));
         p.extend_from_slice(&boardproof_formats::tpm2::ALG_NULL.to_be_bytes());
@@ -250,7 +254,7 @@ mod tests {
         let (attest, _) = TestKey::new(9).quote(
             b"n",
             &[PcrSelection {
-                alg: ALG_SHA256,
+                alg: HashAlg::Sha256.id(),
                 pcrs: vec![0],
             }],
             &[1; 32],
@@ -259,8 +263,8 @@ mod tests {
         let k256 = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
         let pt = k256.verifying_key().to_encoded_point(false);
         for (hash, digest) in [
-            (ALG_SHA256, sha2::Sha256::digest(&attest).to_vec()),
-            (ALG_SHA384, sha2::Sha384::digest(&attest).to_vec()),
+            (HashAlg::Sha256.id(), sha2::Sha256::digest(&attest).to_vec()),
+            (HashAlg::Sha384.id(), sha2::Sha384::digest(&attest).to_vec()),
         ] {
             let sig: p256::ecdsa::Signature = k256.sign_prehash(&digest).unwrap();
             let (r, s) = sig.split_bytes();
@@ -272,8 +276,8 @@ mod tests {
         let k384 = p384::ecdsa::SigningKey::from_slice(&[6; 48]).unwrap();
         let pt = k384.verifying_key().to_encoded_point(false);
         for (hash, digest) in [
-            (ALG_SHA384, sha2::Sha384::digest(&attest).to_vec()),
-            (ALG_SHA256, sha2::Sha256::digest(&attest).to_vec()),
+            (HashAlg::Sha384.id(), sha2::Sha384::digest(&attest).to_vec()),
+            (HashAlg::Sha256.id(), sha2::Sha256::digest(&attest).to_vec()),
         ] {
             let sig: p384::ecdsa::Signature = k384.sign_prehash(&digest).unwrap();
             let (r, s) = sig.split_bytes();

@@ -3,7 +3,9 @@
 //! claim fixedTPM like a real AK; only credential activation (which a software key cannot
 //! pass) and the EK certificate tell the difference, which is the point of both.
 
-use boardproof_formats::eventlog::ALG_SHA256;
+use boardproof_formats::tpm2::HashAlg;
+
+const ALG_SHA256: u16 = HashAlg::Sha256.id();
 use boardproof_formats::tpm2::{
     marshal_pcr_selection, PcrSelection, ALG_ECC, ALG_ECDSA, ALG_NULL, ECC_NIST_P256,
     ST_ATTEST_QUOTE, TPM_GENERATED,

@@ -130,8 +130,8 @@ pub fn capsule_inventory(
                 // A payload read as an image is compared by its items and its header facts;
                 // one that is not is compared by its bytes.
                 let own = match &p.image {
-                    Ok(_) => uefi::sha256_of(subtype.as_bytes()),
-                    Err(_) => p.data.2,
+                    Some(_) => uefi::sha256_of(subtype.as_bytes()),
+                    None => p.data.2,
                 };
                 items.push(FirmwareItem {
                     path: at.clone(),
@@ -144,7 +144,7 @@ pub fn capsule_inventory(
                     stored_sha256: hex::encode(p.sha256),
                     erased: false,
                 });
-                if let Ok(image) = &p.image {
+                if let Some(image) = &p.image {
                     image_items(&image.items, &at, &mut seen, &mut items);
                 }
             }

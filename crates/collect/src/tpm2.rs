@@ -15,11 +15,10 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use boardproof_formats::eventlog::ALG_SHA256;
 use boardproof_formats::reader::Reader;
 use boardproof_formats::tpm2::{
-    marshal_pcr_selection, PcrSelection, ALG_AES, ALG_CFB, ALG_ECC, ALG_ECDSA, ALG_NULL, ALG_RSA,
-    ECC_NIST_P256,
+    marshal_pcr_selection, HashAlg, PcrSelection, ALG_AES, ALG_CFB, ALG_ECC, ALG_ECDSA, ALG_NULL,
+    ALG_RSA, ECC_NIST_P256,
 };
 
 /// Errors of the TPM client.
@@ -52,6 +51,8 @@ pub enum TpmError {
     },
 }
 
+/// The bank and hash boardproof asks the TPM for.
+const SHA256: u16 = HashAlg::Sha256.id();
 const TAG_NO_SESSIONS: u16 = 0x8001;
 const TAG_SESSIONS: u16 = 0x8002;
 const RS_PW: u32 = 0x4000_0009;
@@ -542,7 +543,7 @@ impl<T: Transport> Tpm<T> {
         c.u16(0); // encryptedSalt
         c.u8(0x01); // TPM_SE_POLICY
         c.u16(ALG_NULL); // symmetric
-        c.u16(ALG_SHA256);
+        c.u16(SHA256);
         let resp = self.run(c)?;
         let session = resp.reader().u32_be("sessionHandle").map_err(resp.err())?;
         let result = self.activate_in(session, ak, ek, credential_blob, encrypted_secret);
@@ -580,7 +581,7 @@ impl<T: Transport> Tpm<T> {
 pub fn ek_template(key_type: u16) -> Vec<u8> {
     let mut c = Command::new(0, "", false);
     c.buf.clear();
-    c.u16(key_type).u16(ALG_SHA256).u32(0x0003_00b2);
+    c.u16(key_type).u16(SHA256).u32(0x0003_00b2);
     c.sized(&EK_POLICY);
     c.u16(ALG_AES).u16(128).u16(ALG_CFB);
     c.u16(ALG_NULL);
@@ -600,10 +601,10 @@ pub fn ek_template(key_type: u16) -> Vec<u8> {
 pub fn ak_template() -> Vec<u8> {
     let mut c = Command::new(0, "", false);
     c.buf.clear();
-    c.u16(ALG_ECC).u16(ALG_SHA256).u32(0x0005_0072);
+    c.u16(ALG_ECC).u16(SHA256).u32(0x0005_0072);
     c.u16(0);
     c.u16(ALG_NULL);
-    c.u16(ALG_ECDSA).u16(ALG_SHA256);
+    c.u16(ALG_ECDSA).u16(SHA256);
     c.u16(ECC_NIST_P256).u16(ALG_NULL);
     c.u16(0).u16(0);
     c.buf
@@ -658,7 +659,7 @@ mod tests {
         let mut body = Vec::new();
         body.extend_from_slice(&7u32.to_be_bytes());
         body.extend_from_slice(&1u32.to_be_bytes());
-        body.extend_from_slice(&ALG_SHA256.to_be_bytes());
+        body.extend_from_slice(&SHA256.to_be_bytes());
         body.push(3);
         body.extend_from_slice(&select);
         body.extend_from_slice(&(pcrs.len() as u32).to_be_bytes());
@@ -680,9 +681,7 @@ mod tests {
             pcr_read_response(&(0..8).collect::<Vec<_>>()),
             pcr_read_response(&[8, 9, 10]),
         ]));
-        let got = tpm
-            .pcr_read(ALG_SHA256, &(0..11).collect::<Vec<_>>())
-            .unwrap();
+        let got = tpm.pcr_read(SHA256, &(0..11).collect::<Vec<_>>()).unwrap();
         assert_eq!(got.len(), 11);
         for (i, (pcr, value)) in got.iter().enumerate() {
             assert_eq!(*pcr, i as u32);
@@ -694,14 +693,14 @@ mod tests {
     fn pcr_read_rejects_pcrs_nobody_asked_for() {
         // Asked for 0-3, answered 0-3 and 16: PCR 16's value must not slip into the result.
         let mut tpm = Tpm::new(Script(vec![pcr_read_response(&[0, 1, 2, 3, 16])]));
-        let err = tpm.pcr_read(ALG_SHA256, &[0, 1, 2, 3]).unwrap_err();
+        let err = tpm.pcr_read(SHA256, &[0, 1, 2, 3]).unwrap_err();
         assert!(err.to_string().contains("not asked for"), "{err}");
         // A TPM repeating PCRs already read would otherwise loop for ever.
         let mut tpm = Tpm::new(Script(vec![
             pcr_read_response(&[0, 1]),
             pcr_read_response(&[0, 1]),
         ]));
-        let err = tpm.pcr_read(ALG_SHA256, &[0, 1, 2]).unwrap_err();
+        let err = tpm.pcr_read(SHA256, &[0, 1, 2]).unwrap_err();
         assert!(err.to_string().contains("not asked for"), "{err}");
     }
 }

@@ -6,7 +6,10 @@
 // criterion_group! generates an undocumented pub fn.
 #![allow(missing_docs)]
 
-use boardproof_formats::eventlog::{self, extend, ALG_SHA256};
+use boardproof_formats::eventlog::{self, extend};
+use boardproof_formats::tpm2::HashAlg;
+
+const ALG_SHA256: u16 = HashAlg::Sha256.id();
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn bench(c: &mut Criterion) {

@@ -8,8 +8,96 @@
 //! TPM signed. References are to TPM 2.0 Library Part 2 (Structures), revision 1.59.
 
 use crate::error::{ErrorKind, ParseError};
-use crate::eventlog::{self, ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512, ALG_SM3_256};
 use crate::reader::Reader;
+
+/// A hash algorithm of the TPM (TPM 2.0 Part 2, TPM_ALG_ID): the one type for PCR banks,
+/// event-log digests, object names, quote and credential hashes. A wire field stays a `u16`
+/// (a log or a TPM may name an algorithm boardproof does not compute); [`HashAlg::from_id`]
+/// says whether it is one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HashAlg {
+    /// TPM_HashAlg::Sha1.id() (0x0004).
+    Sha1,
+    /// TPM_HashAlg::Sha256.id() (0x000b).
+    Sha256,
+    /// TPM_ALG_SHA384 (0x000c).
+    Sha384,
+    /// TPM_ALG_SHA512 (0x000d).
+    Sha512,
+    /// TPM_ALG_SM3_256 (0x0012).
+    Sm3_256,
+}
+
+impl HashAlg {
+    /// Every algorithm boardproof computes.
+    pub const ALL: [HashAlg; 5] = [
+        HashAlg::Sha1,
+        HashAlg::Sha256,
+        HashAlg::Sha384,
+        HashAlg::Sha512,
+        HashAlg::Sm3_256,
+    ];
+
+    /// The TPM_ALG_ID.
+    pub const fn id(self) -> u16 {
+        match self {
+            HashAlg::Sha1 => 0x0004,
+            HashAlg::Sha256 => 0x000b,
+            HashAlg::Sha384 => 0x000c,
+            HashAlg::Sha512 => 0x000d,
+            HashAlg::Sm3_256 => 0x0012,
+        }
+    }
+
+    /// The algorithm of a TPM_ALG_ID, if boardproof computes it.
+    pub fn from_id(id: u16) -> Option<HashAlg> {
+        HashAlg::ALL.into_iter().find(|a| a.id() == id)
+    }
+
+    /// The name tpm2-tools uses (`sha256`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "sha1",
+            HashAlg::Sha256 => "sha256",
+            HashAlg::Sha384 => "sha384",
+            HashAlg::Sha512 => "sha512",
+            HashAlg::Sm3_256 => "sm3_256",
+        }
+    }
+
+    /// The algorithm of a name [`HashAlg::name`] gives.
+    pub fn from_name(name: &str) -> Option<HashAlg> {
+        HashAlg::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Digest size in bytes.
+    pub const fn size(self) -> usize {
+        match self {
+            HashAlg::Sha1 => 20,
+            HashAlg::Sha256 | HashAlg::Sm3_256 => 32,
+            HashAlg::Sha384 => 48,
+            HashAlg::Sha512 => 64,
+        }
+    }
+
+    /// The digest of the concatenation of `parts`.
+    pub fn hash(self, parts: &[&[u8]]) -> Vec<u8> {
+        fn run<D: sha2::Digest>(parts: &[&[u8]]) -> Vec<u8> {
+            let mut h = D::new();
+            for p in parts {
+                h.update(p);
+            }
+            h.finalize().to_vec()
+        }
+        match self {
+            HashAlg::Sha1 => run::<sha1::Sha1>(parts),
+            HashAlg::Sha256 => run::<sha2::Sha256>(parts),
+            HashAlg::Sha384 => run::<sha2::Sha384>(parts),
+            HashAlg::Sha512 => run::<sha2::Sha512>(parts),
+            HashAlg::Sm3_256 => run::<sm3::Sm3>(parts),
+        }
+    }
+}
 
 /// TPM_ALG_RSA.
 pub const ALG_RSA: u16 = 0x0001;
@@ -188,13 +276,7 @@ impl Public {
     /// The object's name: `nameAlg || H_nameAlg(TPMT_PUBLIC)` (Part 1 16), or `None` when the
     /// name algorithm is not one boardproof computes.
     pub fn name(&self) -> Option<Vec<u8>> {
-        if !matches!(
-            self.name_alg,
-            ALG_SHA1 | ALG_SHA256 | ALG_SHA384 | ALG_SHA512 | ALG_SM3_256
-        ) {
-            return None;
-        }
-        let digest = eventlog::hash(self.name_alg, &[&self.bytes])?;
+        let digest = HashAlg::from_id(self.name_alg)?.hash(&[&self.bytes]);
         let mut name = self.name_alg.to_be_bytes().to_vec();
         name.extend_from_slice(&digest);
         Some(name)
@@ -473,6 +555,32 @@ pub fn marshal_pcr_selection(selection: &[PcrSelection]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn hash_algorithms_are_one_table() {
+        for a in HashAlg::ALL {
+            assert_eq!(HashAlg::from_id(a.id()), Some(a));
+            assert_eq!(HashAlg::from_name(a.name()), Some(a));
+            assert_eq!(crate::eventlog::algorithm_name(a.id()), a.name());
+            assert_eq!(crate::eventlog::algorithm_id(a.name()), Some(a.id()));
+            assert_eq!(a.hash(&[b"abc"]).len(), a.size(), "{a:?}");
+        }
+        assert_eq!(HashAlg::from_id(0x0010), None, "TPM_ALG_NULL is no hash");
+        assert_eq!(crate::eventlog::algorithm_name(0x0027), "alg_0x0027");
+        // FIPS 180-2 and GB/T 32905 test vectors, over parts hashed as one message.
+        assert_eq!(
+            hex::encode(HashAlg::Sha256.hash(&[b"a", b"bc"])),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hex::encode(HashAlg::Sha1.hash(&[b"abc"])),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex::encode(HashAlg::Sm3_256.hash(&[b"abc"])),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+    }
+
     /// A quote built field by field (SHA-256 signer name, nonce "boardproof", PCRs 0-7 sha256);
     /// real swtpm quotes are checked in the attest crate's tests.
     fn quote() -> Vec<u8> {
@@ -490,7 +598,7 @@ mod tests {
         a.push(1);
         a.extend_from_slice(&0x2023_0101u64.to_be_bytes());
         a.extend_from_slice(&marshal_pcr_selection(&[PcrSelection {
-            alg: ALG_SHA256,
+            alg: HashAlg::Sha256.id(),
             pcrs: (0..8).collect(),
         }]));
         a.extend_from_slice(&32u16.to_be_bytes());
@@ -550,11 +658,11 @@ mod tests {
     fn pcr_selection_round_trips() {
         let sel = vec![
             PcrSelection {
-                alg: ALG_SHA1,
+                alg: HashAlg::Sha1.id(),
                 pcrs: vec![0, 7, 10, 23],
             },
             PcrSelection {
-                alg: ALG_SHA256,
+                alg: HashAlg::Sha256.id(),
                 pcrs: vec![],
             },
         ];
@@ -570,7 +678,7 @@ mod tests {
         assert_eq!(
             Signature::parse(&s).unwrap(),
             Signature::Ecdsa {
-                hash: ALG_SHA256,
+                hash: HashAlg::Sha256.id(),
                 r: vec![1, 2],
                 s: vec![3]
             }
@@ -589,12 +697,12 @@ mod tests {
         // A P-256 AK area: restricted signing, ECDSA-SHA256.
         let mut p = Vec::new();
         p.extend_from_slice(&ALG_ECC.to_be_bytes());
-        p.extend_from_slice(&ALG_SHA256.to_be_bytes());
+        p.extend_from_slice(&HashAlg::Sha256.id().to_be_bytes());
         p.extend_from_slice(&0x0005_0072u32.to_be_bytes());
         p.extend_from_slice(&0u16.to_be_bytes());
         p.extend_from_slice(&ALG_NULL.to_be_bytes());
         p.extend_from_slice(&ALG_ECDSA.to_be_bytes());
-        p.extend_from_slice(&ALG_SHA256.to_be_bytes());
+        p.extend_from_slice(&HashAlg::Sha256.id().to_be_bytes());
         p.extend_from_slice(&ECC_NIST_P256.to_be_bytes());
         p.extend_from_slice(&ALG_NULL.to_be_bytes());
         p.extend_from_slice(&32u16.to_be_bytes());
@@ -605,10 +713,10 @@ mod tests {
         b.extend_from_slice(&p);
         let k = Public::parse_2b(&b).unwrap();
         assert!(k.has(ATTR_FIXED_TPM | ATTR_RESTRICTED | ATTR_SIGN));
-        assert_eq!((k.scheme, k.scheme_hash), (ALG_ECDSA, ALG_SHA256));
+        assert_eq!((k.scheme, k.scheme_hash), (ALG_ECDSA, HashAlg::Sha256.id()));
         let name = k.name().unwrap();
         assert_eq!(&name[..2], &[0, 0x0b]);
-        assert_eq!(name[2..], eventlog::hash(ALG_SHA256, &[&p]).unwrap()[..]);
+        assert_eq!(name[2..], HashAlg::Sha256.hash(&[&p])[..]);
         for n in 0..b.len() {
             assert!(Public::parse_2b(&b[..n]).is_err(), "prefix {n}");
         }

@@ -292,7 +292,7 @@ impl Lab {
         let mut at = event.offset.saturating_add(12);
         for (alg, digest) in &event.digests {
             at = at.saturating_add(2);
-            if *alg == boardproof_formats::eventlog::ALG_SHA256 {
+            if *alg == boardproof_formats::tpm2::HashAlg::Sha256.id() {
                 let _ = self.tamper_offset.set(at.saturating_add(7));
                 return Ok(());
             }

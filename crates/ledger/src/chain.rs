@@ -99,7 +99,7 @@ pub fn check(
             .filter(|k| keyids.contains(&k.key_id.as_str()))
         {
             named_any = true;
-            let pk = PublicKey::from_pem(&k.public_key).map_err(Error::Envelope)?;
+            let pk = PublicKey::from_pem(&k.public_key)?;
             if env.signed_by(&pk)? {
                 if verified.is_none() {
                     verified = Some((a, pk));

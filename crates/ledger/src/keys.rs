@@ -150,13 +150,16 @@ impl PublicKey {
     }
 
     /// Parses SPKI PEM of either algorithm.
-    pub fn from_pem(text: &str) -> Result<PublicKey, String> {
+    pub fn from_pem(text: &str) -> Result<PublicKey, Error> {
         if let Ok(k) = VerifyingKey::from_public_key_pem(text) {
             return Ok(PublicKey::Ed25519(k));
         }
         p256::ecdsa::VerifyingKey::from_public_key_pem(text)
             .map(PublicKey::EcdsaP256)
-            .map_err(|e| format!("neither an Ed25519 nor a P-256 public key: {e}"))
+            .map_err(|e| Error::NotAKey {
+                what: "not an Ed25519 or ECDSA P-256 public key (SPKI PEM)",
+                why: e.to_string(),
+            })
     }
 }
 
@@ -308,10 +311,13 @@ pub fn load_private_key(path: &Path) -> Result<PrivateKey, Error> {
 
 /// Loads a public key of either algorithm.
 pub fn load_public_key(path: &Path) -> Result<PublicKey, Error> {
-    PublicKey::from_pem(&read_text(path)?).map_err(|why| Error::Key {
-        path: path.to_owned(),
-        what: "not an Ed25519 or ECDSA P-256 public key (SPKI PEM)",
-        why,
+    PublicKey::from_pem(&read_text(path)?).map_err(|e| match e {
+        Error::NotAKey { what, why } => Error::Key {
+            path: path.to_owned(),
+            what,
+            why,
+        },
+        other => other,
     })
 }
 

@@ -56,6 +56,15 @@ pub enum Error {
     /// Refusing to overwrite an existing key or manifest.
     #[error("{0}: already exists, and is not replaced")]
     Exists(PathBuf),
+    /// PEM text (embedded in a policy, or read from a file) that is not a key of a supported
+    /// kind.
+    #[error("{what}: {why}")]
+    NotAKey {
+        /// What it should have been.
+        what: &'static str,
+        /// Why it is not.
+        why: String,
+    },
     /// A key file that is not a key of a supported kind in the expected PEM form.
     #[error("{path}: {what}: {why}")]
     Key {

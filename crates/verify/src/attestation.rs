@@ -7,6 +7,7 @@ use boardproof_evidence::{
     Attestation, AttestationSecret, Evidence, Finding, FindingKind, Severity,
 };
 use boardproof_formats::eventlog::algorithm_name;
+use boardproof_formats::tpm2::HashAlg;
 use boardproof_formats::tpm2::Public;
 use sha2::{Digest, Sha256};
 
@@ -238,11 +239,12 @@ fn pcr_digest(ev: &Evidence, attest: &boardproof_formats::tpm2::Attest, out: &mu
     // The digest uses the signing scheme's hash; the AK here signs with SHA-256, and the
     // digest's length tells the algorithm for any other.
     let alg = match attest.pcr_digest.len() {
-        20 => boardproof_formats::eventlog::ALG_SHA1,
-        48 => boardproof_formats::eventlog::ALG_SHA384,
-        64 => boardproof_formats::eventlog::ALG_SHA512,
-        _ => boardproof_formats::eventlog::ALG_SHA256,
-    };
+        20 => HashAlg::Sha1,
+        48 => HashAlg::Sha384,
+        64 => HashAlg::Sha512,
+        _ => HashAlg::Sha256,
+    }
+    .id();
     // Only PCR 10 has several candidates; try each (in list order) until one matches.
     let multi = choices.iter().position(|c| c.len() > 1);
     let candidates = multi.map_or(1, |i| choices.get(i).map_or(1, Vec::len));
@@ -288,7 +290,8 @@ mod tests {
     use super::*;
     use boardproof_attest::testkey::TestKey;
     use boardproof_evidence::{EventLogDigest, ImaList, ImaMeasurement, Tpm, EVIDENCE_SCHEMA};
-    use boardproof_formats::eventlog::{extend, ALG_SHA256};
+    use boardproof_formats::eventlog::extend;
+    const ALG_SHA256: u16 = HashAlg::Sha256.id();
     use boardproof_formats::tpm2::PcrSelection;
 
     /// Evidence with an empty event log (PCRs 0-9 at their start values), an IMA list of two

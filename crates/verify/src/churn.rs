@@ -23,10 +23,59 @@ pub struct ExpectedChange {
     pub spec: String,
 }
 
+/// Why an expected-change declaration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BadExpectedChange {
+    /// `text=` with nothing after it.
+    #[error("{spec:?}: text= is empty")]
+    EmptyText {
+        /// The declaration.
+        spec: String,
+    },
+    /// `pcr=` not followed by a number.
+    #[error("{spec:?}: pcr={value} is not a number")]
+    PcrNotANumber {
+        /// The declaration.
+        spec: String,
+        /// What followed `pcr=`.
+        value: String,
+    },
+    /// A PCR beyond 23.
+    #[error("{spec:?}: pcr={pcr} (PCRs are 0-23)")]
+    PcrOutOfRange {
+        /// The declaration.
+        spec: String,
+        /// The PCR.
+        pcr: u32,
+    },
+    /// `type=` that is no `EV_` name.
+    #[error("{spec:?}: type={value} is not an event type (EV_...)")]
+    NotAnEventType {
+        /// The declaration.
+        spec: String,
+        /// What followed `type=`.
+        value: String,
+    },
+    /// A part that is none of `pcr=`, `type=`, `text=`.
+    #[error("{spec:?}: expected pcr=N, type=EV_... or text=... (comma-separated)")]
+    UnknownPart {
+        /// The declaration.
+        spec: String,
+    },
+    /// Nothing declared.
+    #[error("{spec:?}: declares nothing")]
+    Empty {
+        /// The declaration.
+        spec: String,
+    },
+}
+
 impl ExpectedChange {
     /// Parses `pcr=N`, `type=EV_...`, `text=...`, comma-separated; at least one part. `text`
     /// must come last (it may contain commas).
-    pub fn parse(spec: &str) -> Result<ExpectedChange, String> {
+    pub fn parse(spec: &str) -> Result<ExpectedChange, BadExpectedChange> {
+        let spec_owned = || spec.to_owned();
         let mut out = ExpectedChange {
             spec: spec.to_owned(),
             ..ExpectedChange::default()
@@ -35,7 +84,7 @@ impl ExpectedChange {
         while !rest.is_empty() {
             if let Some(t) = rest.strip_prefix("text=") {
                 if t.is_empty() {
-                    return Err(format!("{spec:?}: text= is empty"));
+                    return Err(BadExpectedChange::EmptyText { spec: spec_owned() });
                 }
                 out.text = Some(t.to_owned());
                 break;
@@ -44,27 +93,30 @@ impl ExpectedChange {
             rest = tail;
             match part.split_once('=') {
                 Some(("pcr", n)) => {
-                    let n: u32 = n
-                        .parse()
-                        .map_err(|_| format!("{spec:?}: pcr={n} is not a number"))?;
+                    let n: u32 = n.parse().map_err(|_| BadExpectedChange::PcrNotANumber {
+                        spec: spec_owned(),
+                        value: n.to_owned(),
+                    })?;
                     if n > 23 {
-                        return Err(format!("{spec:?}: pcr={n} (PCRs are 0-23)"));
+                        return Err(BadExpectedChange::PcrOutOfRange {
+                            spec: spec_owned(),
+                            pcr: n,
+                        });
                     }
                     out.pcr = Some(n);
                 }
                 Some(("type", t)) if t.starts_with("EV_") => out.event_type = Some(t.to_owned()),
                 Some(("type", t)) => {
-                    return Err(format!("{spec:?}: type={t} is not an event type (EV_...)"))
+                    return Err(BadExpectedChange::NotAnEventType {
+                        spec: spec_owned(),
+                        value: t.to_owned(),
+                    })
                 }
-                _ => {
-                    return Err(format!(
-                        "{spec:?}: expected pcr=N, type=EV_... or text=... (comma-separated)"
-                    ))
-                }
+                _ => return Err(BadExpectedChange::UnknownPart { spec: spec_owned() }),
             }
         }
         if out.pcr.is_none() && out.event_type.is_none() && out.text.is_none() {
-            return Err(format!("{spec:?}: declares nothing"));
+            return Err(BadExpectedChange::Empty { spec: spec_owned() });
         }
         Ok(out)
     }

@@ -31,7 +31,7 @@ use boardproof_evidence::{
 };
 
 pub use attestation::QuoteCheck;
-pub use churn::ExpectedChange;
+pub use churn::{BadExpectedChange, ExpectedChange};
 pub use components::match_components;
 
 /// Everything verify found.

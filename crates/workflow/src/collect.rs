@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use boardproof_evidence::{Attestation, AttestationChallenge, Evidence, FirmwareImage};
-use boardproof_formats::eventlog::ALG_SHA256;
+use boardproof_formats::tpm2::HashAlg;
 
 use crate::Error;
 
@@ -80,7 +80,7 @@ pub fn answer(c: &Challenge<'_>, with_ima: bool) -> Result<Attestation, Error> {
     } else {
         (0..10).collect()
     };
-    let q = tpm.answer(&k, &ak_name, &blob, &enc, ALG_SHA256, &pcrs);
+    let q = tpm.answer(&k, &ak_name, &blob, &enc, HashAlg::Sha256.id(), &pcrs);
     // Transient keys go whatever the answer was: a TPM has few slots.
     let _ = tpm.flush(k.ak.handle);
     let _ = tpm.flush(k.ek.handle);

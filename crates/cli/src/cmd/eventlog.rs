@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use boardproof_formats::eventlog::{self, algorithm_name, event_type_name, EventLog, Format};
+use boardproof_formats::tpm2::HashAlg;
 use serde::Serialize;
 
 use super::Kind;
@@ -105,16 +106,16 @@ pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
         .map(|a| algorithm_name(a.id))
         .collect();
     // One digest column for people: the strongest bank, shortened; --json has them all.
-    let shown_alg = log
-        .algorithms()
-        .iter()
-        .map(|a| a.id)
-        .max_by_key(|id| match *id {
-            eventlog::ALG_SHA256 => 3,
-            eventlog::ALG_SHA384 | eventlog::ALG_SHA512 => 2,
-            eventlog::ALG_SHA1 => 1,
-            _ => 0,
-        });
+    let shown_alg =
+        log.algorithms()
+            .iter()
+            .map(|a| a.id)
+            .max_by_key(|id| match HashAlg::from_id(*id) {
+                Some(HashAlg::Sha256) => 3,
+                Some(HashAlg::Sha384 | HashAlg::Sha512) => 2,
+                Some(HashAlg::Sha1) => 1,
+                _ => 0,
+            });
     let rows: Vec<Vec<String>> = events
         .iter()
         .map(|e| {

@@ -262,8 +262,8 @@ fn capsule_node(bytes: &[u8], c: &uefi::capsule::Capsule) -> Node {
                         "FMP payload header: version {fw:#x}, lowest supported {lsv:#x}"
                     ));
                 }
-                if let Err(why) = &p.image {
-                    notes.push(why.clone());
+                if p.image.is_none() {
+                    notes.push(boardproof_formats::uefi::capsule::NOT_FIRMWARE.to_owned());
                 }
                 Node {
                     kind: "payload".into(),

@@ -12,7 +12,9 @@ use std::time::{Duration, Instant};
 
 use boardproof_attest::{credential, ekcert, quote};
 use boardproof_collect::tpm2::{ak_template, ek_template, Stream, Tpm, NV_EK_CERT_RSA};
-use boardproof_formats::eventlog::ALG_SHA256;
+use boardproof_formats::tpm2::HashAlg;
+
+const ALG_SHA256: u16 = HashAlg::Sha256.id();
 use boardproof_formats::tpm2::{PcrSelection, Public, ALG_ECC, ALG_RSA};
 
 use crate::util::require_tool;

@@ -12,6 +12,7 @@
 
 use crate::error::{ErrorKind, ParseError};
 use crate::reader::Reader;
+use crate::tpm2::HashAlg;
 
 mod data;
 mod device_path;
@@ -33,39 +34,20 @@ pub const MAX_DIGEST_SIZE: u16 = 64;
 /// EV_NO_ACTION: informational, never extended into a PCR.
 pub const EV_NO_ACTION: u32 = 0x3;
 
-/// TPM_ALG_SHA1.
-pub const ALG_SHA1: u16 = 0x0004;
-/// TPM_ALG_SHA256.
-pub const ALG_SHA256: u16 = 0x000b;
-/// TPM_ALG_SHA384.
-pub const ALG_SHA384: u16 = 0x000c;
-/// TPM_ALG_SHA512.
-pub const ALG_SHA512: u16 = 0x000d;
-/// TPM_ALG_SM3_256.
-pub const ALG_SM3_256: u16 = 0x0012;
-
 /// The name tpm2-tools uses for an algorithm id (`sha256`), or `alg_0xNNNN`.
 pub fn algorithm_name(alg: u16) -> String {
-    match alg {
-        ALG_SHA1 => "sha1".into(),
-        ALG_SHA256 => "sha256".into(),
-        ALG_SHA384 => "sha384".into(),
-        ALG_SHA512 => "sha512".into(),
-        ALG_SM3_256 => "sm3_256".into(),
-        other => format!("alg_{other:#06x}"),
+    match HashAlg::from_id(alg) {
+        Some(a) => a.name().to_owned(),
+        None => format!("alg_{alg:#06x}"),
     }
 }
 
 /// The algorithm id of a name [`algorithm_name`] gives.
 pub fn algorithm_id(name: &str) -> Option<u16> {
-    Some(match name {
-        "sha1" => ALG_SHA1,
-        "sha256" => ALG_SHA256,
-        "sha384" => ALG_SHA384,
-        "sha512" => ALG_SHA512,
-        "sm3_256" => ALG_SM3_256,
-        other => u16::from_str_radix(other.strip_prefix("alg_0x")?, 16).ok()?,
-    })
+    match HashAlg::from_name(name) {
+        Some(a) => Some(a.id()),
+        None => u16::from_str_radix(name.strip_prefix("alg_0x")?, 16).ok(),
+    }
 }
 
 /// The PFP name of an event type (`EV_EFI_BOOT_SERVICES_APPLICATION`), or its number.
@@ -209,7 +191,7 @@ fn sha1_event<'a>(r: &mut Reader<'a>, index: usize) -> Result<Event<'a>, ParseEr
         offset,
         pcr,
         event_type,
-        digests: vec![(ALG_SHA1, digest)],
+        digests: vec![(HashAlg::Sha1.id(), digest)],
         data,
     })
 }
@@ -335,7 +317,7 @@ impl EventLog<'_> {
         match &self.spec_id {
             Some(s) => s.algorithms.clone(),
             None => vec![Algorithm {
-                id: ALG_SHA1,
+                id: HashAlg::Sha1.id(),
                 size: 20,
             }],
         }

@@ -1,10 +1,8 @@
 //! Replaying a log to PCR values.
 
-use super::{
-    algorithm_name, EventLog, ALG_SHA1, ALG_SHA256, ALG_SHA384, ALG_SHA512, ALG_SM3_256,
-    EV_NO_ACTION,
-};
+use super::{algorithm_name, EventLog, EV_NO_ACTION};
 use crate::error::{ErrorKind, ParseError};
+use crate::tpm2::HashAlg;
 
 /// PCR values of one bank after replaying a log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,21 +22,7 @@ pub const PCR_COUNT: u32 = 24;
 /// `H(parts[0] || parts[1] || ...)` with the TPM algorithm `alg`, or `None` when boardproof
 /// cannot compute it.
 pub fn hash(alg: u16, parts: &[&[u8]]) -> Option<Vec<u8>> {
-    fn run<D: sha2::Digest>(parts: &[&[u8]]) -> Vec<u8> {
-        let mut h = D::new();
-        for p in parts {
-            h.update(p);
-        }
-        h.finalize().to_vec()
-    }
-    Some(match alg {
-        ALG_SHA1 => run::<sha1::Sha1>(parts),
-        ALG_SHA256 => run::<sha2::Sha256>(parts),
-        ALG_SHA384 => run::<sha2::Sha384>(parts),
-        ALG_SHA512 => run::<sha2::Sha512>(parts),
-        ALG_SM3_256 => run::<sm3::Sm3>(parts),
-        _ => return None,
-    })
+    Some(HashAlg::from_id(alg)?.hash(parts))
 }
 
 /// One extend, `H(old || digest)`; `None` for an algorithm boardproof cannot compute.

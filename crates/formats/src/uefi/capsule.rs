@@ -110,9 +110,13 @@ pub struct Payload {
     pub fmp_header: Option<(u32, u32)>,
     /// Offset of the firmware image in the capsule, its size and SHA-256.
     pub data: (usize, usize, [u8; 32]),
-    /// The firmware image, when it holds volumes; else why not.
-    pub image: Result<Image, String>,
+    /// The firmware image, when it holds volumes; `None`: the payload is no UEFI firmware
+    /// image ([`NOT_FIRMWARE`]) and is hashed whole.
+    pub image: Option<Image>,
 }
+
+/// What is said of a payload that holds no firmware volume.
+pub const NOT_FIRMWARE: &str = "payload is no UEFI firmware image (no volume in it): hashed whole";
 
 /// Whether `bytes` start with a capsule header this module reads (by its GUID).
 pub fn is_capsule(bytes: &[u8]) -> bool {
@@ -374,12 +378,10 @@ fn payload(b: &[u8], base: usize, budget: &mut Budget) -> Result<Payload, ParseE
     let data = image.get(pos..).unwrap_or_default();
     let data_at = abs(header_len.saturating_add(pos));
     let parsed = match parse_at(data, data_at, 1, budget) {
-        Ok(i) => Ok(i),
+        Ok(i) => Some(i),
         // A payload that is no firmware image (a microcode blob, an EC binary) is hashed; a
         // damaged volume inside one that is stays an error.
-        Err(e) if e.field == "firmware volume" => {
-            Err("payload is no UEFI firmware image (no volume in it): hashed whole".into())
-        }
+        Err(e) if e.field == "firmware volume" => None,
         Err(e) => return Err(e),
     };
     Ok(Payload {
