@@ -5,6 +5,7 @@
 #   usbutils   lsusb, for the collect-time comparison in docs/performance.md
 #   hwdata     pci.ids / usb.ids, the name databases collect reads for display
 #   hyperfine  whole-process timing for docs/performance.md
+#   valgrind   callgrind instruction counts of scripts/perf-guard.sh (the regression guard)
 #   time       GNU time: peak memory of bounded reads (tests/it/bounded.rs)
 #   tpm2-tools tpm2_eventlog, event log reference (tests/it/eventlog_tpm2.rs)
 #   uefitool-cli UEFIExtract, firmware image reference (tests/it/firmware_uefiextract.rs)
@@ -18,7 +19,7 @@
 # Installs only what is missing. Needs root (or sudo) when something is missing.
 set -euo pipefail
 
-packages=(dmidecode pciutils usbutils hwdata hyperfine tpm2-tools uefitool-cli
+packages=(dmidecode pciutils usbutils hwdata hyperfine valgrind tpm2-tools uefitool-cli
   qemu-system-x86 ovmf ipxe-qemu seabios swtpm swtpm-tools busybox-static e2fsprogs kmod binutils procps openssl time)
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 

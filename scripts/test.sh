@@ -33,6 +33,9 @@ fi
 cargo build --manifest-path fuzz/Cargo.toml --locked --bins
 # Benches must keep compiling; their figures are in docs/performance.md.
 cargo bench --workspace --all-features --locked --no-run
+# The instruction counts of the hot paths (callgrind) against their baseline: a 10x regression
+# fails here whatever the machine's load (docs/performance.md, "Regression guard").
+scripts/perf-guard.sh
 # The detection matrix: real boots of the lab server (QEMU, OVMF, swtpm). Fails on a lost
 # detection, a false positive or a boot that sends no evidence. The coverage document of this
 # run goes to target/lab/ (docs/detection-coverage.md is written by a deliberate run).
