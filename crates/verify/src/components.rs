@@ -8,7 +8,7 @@
 //! order in which sysfs listed them.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use rustc_hash::FxHasher;
 
@@ -42,19 +42,32 @@ fn location_key(c: &Component) -> u64 {
     h.finish()
 }
 
+/// The observed components under one location key: almost always one.
+enum Slot {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Slot {
+    fn push(&mut self, o: usize) {
+        match self {
+            Slot::One(first) => *self = Slot::Many(vec![*first, o]),
+            Slot::Many(v) => v.push(o),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        let (one, many) = match self {
+            Slot::One(o) => (Some(*o), &[][..]),
+            Slot::Many(v) => (None, v.as_slice()),
+        };
+        one.into_iter().chain(many.iter().copied())
+    }
+}
+
 /// Same class, location and identity (description and attributes are never compared).
 fn same(a: &Component, b: &Component) -> bool {
     a.class == b.class && a.location == b.location && a.identity == b.identity
-}
-
-fn keyed(side: &[Component]) -> Vec<(u64, usize)> {
-    let mut v: Vec<(u64, usize)> = side
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (location_key(c), i))
-        .collect();
-    v.sort_unstable();
-    v
 }
 
 /// Sorts a subset of one side by (class, location, identity), so that passes 2 and 3 pair
@@ -69,41 +82,38 @@ fn sorted(side: &[Component], mut idx: Vec<usize>) -> Vec<usize> {
 
 /// Matches `expected` against `observed`.
 pub fn match_components(expected: &[Component], observed: &[Component]) -> Matching {
-    let mut m = Matching::default();
+    let mut m = Matching {
+        exact: Vec::with_capacity(expected.len().min(observed.len())),
+        ..Matching::default()
+    };
     let mut obs_used = vec![false; observed.len()];
     let mut exp_left: Vec<usize> = Vec::new();
 
-    // Pass 1: identity + location. Both sides sorted by location key and merged; within a
-    // run of equal keys, each expected component takes the first fully equal observed one.
-    // Equal components are interchangeable, so which copy pairs with which does not matter.
-    // This pass does almost all the work on a clean server, hence no per-string hashing.
-    let (ek, ok) = (keyed(expected), keyed(observed));
-    let mut j = 0;
-    let mut i = 0;
-    while i < ek.len() {
-        let key = ek[i].0;
-        let i_end = i + ek[i..].iter().take_while(|(k, _)| *k == key).count();
-        while j < ok.len() && ok[j].0 < key {
-            j += 1;
-        }
-        let j_end = j + ok[j..].iter().take_while(|(k, _)| *k == key).count();
-        for &(_, e) in &ek[i..i_end] {
-            let c = &expected[e];
-            let hit = ok[j..j_end]
-                .iter()
-                .map(|&(_, o)| o)
-                .find(|&o| !obs_used[o] && same(&observed[o], c));
-            match hit {
-                Some(o) => {
-                    obs_used[o] = true;
-                    m.exact.push((e, o));
-                }
-                None => exp_left.push(e),
-            }
-        }
-        i = i_end;
+    // Pass 1: identity + location. The observed side is indexed by location key (class and
+    // location hashed); each expected component, in order, takes the first unused observed
+    // one under its key that is fully equal. Equal components are interchangeable, so which
+    // copy pairs with which does not matter, and `exact` comes out sorted by expected index.
+    // This pass does almost all the work on a clean server: one hash per component, no sort.
+    let mut by_location: HashMap<u64, Slot, BuildHasherDefault<FxHasher>> =
+        HashMap::with_capacity_and_hasher(observed.len(), BuildHasherDefault::default());
+    for (o, c) in observed.iter().enumerate() {
+        by_location
+            .entry(location_key(c))
+            .and_modify(|s| s.push(o))
+            .or_insert(Slot::One(o));
     }
-    m.exact.sort_unstable();
+    for (e, c) in expected.iter().enumerate() {
+        let hit = by_location
+            .get(&location_key(c))
+            .and_then(|slot| slot.iter().find(|&o| !obs_used[o] && same(&observed[o], c)));
+        match hit {
+            Some(o) => {
+                obs_used[o] = true;
+                m.exact.push((e, o));
+            }
+            None => exp_left.push(e),
+        }
+    }
     if exp_left.is_empty() && m.exact.len() == observed.len() {
         return m;
     }
