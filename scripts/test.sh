@@ -12,8 +12,8 @@ scripts/install-test-deps.sh
 
 # Both lock files must be current before anything long runs: a stale fuzz lock once failed CI
 # after the whole test suite had passed.
-cargo metadata --locked --offline --format-version 1 >/dev/null
-cargo metadata --locked --offline --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
+cargo metadata --locked --format-version 1 >/dev/null
+cargo metadata --locked --format-version 1 --manifest-path fuzz/Cargo.toml >/dev/null
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 # Every test that skips (a missing reference tool or data file, outside CI only) says so in
