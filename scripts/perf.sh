@@ -28,15 +28,19 @@ echo
 
 section=${1:-all}
 if [ "$section" = tlog ] || [ "$section" = all ]; then
-echo "## criterion: transparency log appends and inclusion proofs; signatures; openssl speed ed25519, ecdsap256"
+echo "## criterion: transparency log appends and inclusion proofs; signatures; openssl speed ed25519, ecdsap256, ecdsap384, rsa2048"
 echo
 cargo bench --locked -q -p boardproof-ledger --bench tlog -- --noplot 2>/dev/null \
   | grep -E "^tlog/|time:|thrpt:" || true
 cargo bench --locked -q -p boardproof-ledger --bench signatures -- --noplot 2>/dev/null \
   | grep -E "^signatures/|time:|thrpt:" || true
+cargo bench --locked -q -p boardproof-signature --bench verify -- --noplot 2>/dev/null \
+  | grep -E "^signature/|time:|thrpt:" || true
 openssl version
 openssl speed -seconds 5 ed25519 2>/dev/null | tail -2
 openssl speed -seconds 5 ecdsap256 2>/dev/null | tail -2
+openssl speed -seconds 5 ecdsap384 2>/dev/null | tail -2
+openssl speed -seconds 5 rsa2048 2>/dev/null | tail -2
 echo
 [ "$section" = tlog ] && exit 0
 fi

@@ -219,74 +219,57 @@ pub fn verify_signature(
     sig: &[u8],
     issuer: &Certificate,
 ) -> Result<(), Error> {
-    use p256::ecdsa::signature::Verifier;
-    let alg = alg.to_owned();
+    use boardproof_formats::tpm2::HashAlg;
+    use boardproof_signature::{Curve, EcdsaEncoding, PublicKey, Scheme};
     let spki = &issuer.tbs_certificate.subject_public_key_info;
-    let spki_der = spki
-        .to_der()
-        .map_err(|e| Error::Certificate(e.to_string()))?;
-    let bad = |e: &dyn std::fmt::Display| Error::Certificate(format!("signature ({alg}): {e}"));
-    match alg.as_str() {
+    let bits = spki.subject_public_key.raw_bytes();
+    let (scheme, key) = match alg {
         // sha{1,256,384,512}WithRSAEncryption, and OIW's sha1WithRSASignature (old TCG
-        // certificates)
-        "1.3.14.3.2.29"
-        | "1.2.840.113549.1.1.5"
-        | "1.2.840.113549.1.1.11"
-        | "1.2.840.113549.1.1.12"
-        | "1.2.840.113549.1.1.13" => {
-            use rsa::pkcs8::DecodePublicKey;
-            use sha2::Digest;
-            let key = rsa::RsaPublicKey::from_public_key_der(&spki_der).map_err(|e| bad(&e))?;
-            let (scheme, digest) = match alg.as_str() {
-                "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => (
-                    rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
-                    sha1::Sha1::digest(tbs).to_vec(),
-                ),
-                "1.2.840.113549.1.1.11" => (
-                    rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-                    sha2::Sha256::digest(tbs).to_vec(),
-                ),
-                "1.2.840.113549.1.1.12" => (
-                    rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-                    sha2::Sha384::digest(tbs).to_vec(),
-                ),
-                _ => (
-                    rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-                    sha2::Sha512::digest(tbs).to_vec(),
-                ),
-            };
-            key.verify(scheme, &digest, sig).map_err(|e| bad(&e))
-        }
-        // ecdsa-with-SHA256 / SHA384, issuer on P-256 or P-384
+        // certificates); the issuer key's bits are a PKCS#1 RSAPublicKey
+        "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => (
+            Scheme::RsaPkcs1(HashAlg::Sha1),
+            PublicKey::RsaPkcs1Der(bits),
+        ),
+        "1.2.840.113549.1.1.11" => (
+            Scheme::RsaPkcs1(HashAlg::Sha256),
+            PublicKey::RsaPkcs1Der(bits),
+        ),
+        "1.2.840.113549.1.1.12" => (
+            Scheme::RsaPkcs1(HashAlg::Sha384),
+            PublicKey::RsaPkcs1Der(bits),
+        ),
+        "1.2.840.113549.1.1.13" => (
+            Scheme::RsaPkcs1(HashAlg::Sha512),
+            PublicKey::RsaPkcs1Der(bits),
+        ),
+        // ecdsa-with-SHA256 / SHA384, issuer on P-256 or P-384 (told apart by the point's size;
+        // the stack checks the point is on its curve)
         "1.2.840.10045.4.3.2" | "1.2.840.10045.4.3.3" => {
-            let point = spki.subject_public_key.raw_bytes();
-            if let Ok(k) = p256::ecdsa::VerifyingKey::from_sec1_bytes(point) {
-                let s = p256::ecdsa::DerSignature::from_bytes(sig).map_err(|e| bad(&e))?;
-                if alg.ends_with(".2") {
-                    k.verify(tbs, &s).map_err(|e| bad(&e))
-                } else {
-                    use p256::ecdsa::signature::hazmat::PrehashVerifier;
-                    use sha2::Digest;
-                    let d = sha2::Sha384::digest(tbs);
-                    k.verify_prehash(&d, &s).map_err(|e| bad(&e))
-                }
+            let hash = if alg.ends_with(".2") {
+                HashAlg::Sha256
             } else {
-                let k = p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map_err(|e| bad(&e))?;
-                let s = p384::ecdsa::DerSignature::from_bytes(sig).map_err(|e| bad(&e))?;
-                use p256::ecdsa::signature::hazmat::PrehashVerifier;
-                use sha2::Digest;
-                let d: Vec<u8> = if alg.ends_with(".2") {
-                    sha2::Sha256::digest(tbs).to_vec()
-                } else {
-                    sha2::Sha384::digest(tbs).to_vec()
-                };
-                k.verify_prehash(&d, &s).map_err(|e| bad(&e))
-            }
+                HashAlg::Sha384
+            };
+            let curve = if bits.len() == 97 {
+                Curve::P384
+            } else {
+                Curve::P256
+            };
+            (
+                Scheme::Ecdsa(hash, EcdsaEncoding::Der),
+                PublicKey::Ec { curve, point: bits },
+            )
         }
-        other => Err(Error::Unsupported(format!(
-            "certificate signature algorithm {other}"
-        ))),
-    }
+        other => {
+            return Err(Error::Unsupported(format!(
+                "certificate signature algorithm {other}"
+            )))
+        }
+    };
+    boardproof_signature::verify(key, scheme, tbs, sig).map_err(|e| match e {
+        boardproof_signature::Error::Unsupported(what) => Error::Unsupported(what),
+        e => Error::Certificate(format!("signature ({alg}): {e}")),
+    })
 }
 
 #[cfg(test)]

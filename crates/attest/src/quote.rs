@@ -8,9 +8,7 @@ use boardproof_formats::tpm2::{
     Attest, Public, PublicKey, Signature, ATTR_FIXED_PARENT, ATTR_FIXED_TPM, ATTR_RESTRICTED,
     ATTR_SENSITIVE_DATA_ORIGIN, ATTR_SIGN, ECC_NIST_P256, ECC_NIST_P384,
 };
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
 
-use crate::credential::{rsa_key, sec1};
 use crate::Error;
 
 /// Parses the AK public area and checks it can only be a TPM-resident attestation key: generated
@@ -42,82 +40,94 @@ pub fn attestation_key(tpm2b_public: &[u8]) -> Result<Public, Error> {
 }
 
 /// Verifies `signature` (a TPMT_SIGNATURE) over `attest` (TPMS_ATTEST bytes) with `ak`, and
-/// parses the attest structure.
+/// parses the attest structure. The signature goes to boardproof-signature, the one stack
+/// every signature boardproof checks goes through.
 pub fn verify(ak: &Public, attest: &[u8], signature: &[u8]) -> Result<Attest, Error> {
+    use boardproof_signature::{Curve, EcdsaEncoding, Scheme};
     let sig = Signature::parse(signature).map_err(Error::parse("quote signature"))?;
     let parsed = Attest::parse(attest).map_err(Error::parse("quote (TPMS_ATTEST)"))?;
-    let digest = boardproof_formats::eventlog::hash(sig.hash(), &[attest]).ok_or_else(|| {
+    let hash = HashAlg::from_id(sig.hash()).ok_or_else(|| {
         Error::Unsupported(format!("signature hash algorithm {:#06x}", sig.hash()))
     })?;
-    match (&ak.key, &sig) {
-        (PublicKey::Ecc { curve, x, y }, Signature::Ecdsa { r, s, hash }) => {
-            match ecdsa_matched(*curve, *hash, x, y, r, s, attest) {
-                Some(result) => result?,
-                None => ecdsa(*curve, x, y, r, s, &digest)?,
-            }
+    let e65537 = [1u8, 0, 1];
+    let exp_bytes;
+    let result = match (&ak.key, &sig) {
+        (PublicKey::Ecc { curve, x, y }, Signature::Ecdsa { r, s, .. }) => {
+            let curve = match *curve {
+                ECC_NIST_P256 => Curve::P256,
+                ECC_NIST_P384 => Curve::P384,
+                other => {
+                    return Err(Error::Unsupported(format!(
+                        "ECDSA on curve {other:#06x} (P-256 and P-384 are supported)"
+                    )))
+                }
+            };
+            let n = curve.size();
+            let (Some(x), Some(y)) = (left_pad(x, n), left_pad(y, n)) else {
+                return Err(Error::KeyNotFit(
+                    "AK coordinate longer than the curve".into(),
+                ));
+            };
+            let (Some(r), Some(s)) = (left_pad(r, n), left_pad(s, n)) else {
+                return Err(Error::BadSignature(
+                    "r or s longer than the curve's order".into(),
+                ));
+            };
+            let point = [&[4u8][..], &x, &y].concat();
+            boardproof_signature::verify(
+                boardproof_signature::PublicKey::Ec {
+                    curve,
+                    point: &point,
+                },
+                Scheme::Ecdsa(hash, EcdsaEncoding::Fixed),
+                attest,
+                &[r, s].concat(),
+            )
         }
         (
             PublicKey::Rsa {
                 exponent, modulus, ..
             },
-            Signature::RsaSsa { hash, sig },
-        ) => rsa_verify(&rsa_key(modulus, *exponent)?, false, *hash, sig, &digest)?,
-        (
-            PublicKey::Rsa {
-                exponent, modulus, ..
-            },
-            Signature::RsaPss { hash, sig },
-        ) => rsa_verify(&rsa_key(modulus, *exponent)?, true, *hash, sig, &digest)?,
+            Signature::RsaSsa { sig: bytes, .. } | Signature::RsaPss { sig: bytes, .. },
+        ) => {
+            // TPM 2.0 Part 2, 12.2.3.5: an exponent of zero means 2^16 + 1
+            let e: &[u8] = if *exponent == 0 {
+                &e65537
+            } else {
+                exp_bytes = exponent.to_be_bytes();
+                &exp_bytes
+            };
+            let scheme = if matches!(sig, Signature::RsaPss { .. }) {
+                Scheme::RsaPss(hash)
+            } else {
+                Scheme::RsaPkcs1(hash)
+            };
+            boardproof_signature::verify(
+                boardproof_signature::PublicKey::Rsa { n: modulus, e },
+                scheme,
+                attest,
+                bytes,
+            )
+        }
         _ => {
             return Err(Error::BadSignature(
                 "the signature's algorithm does not fit the AK's key type".into(),
             ))
         }
-    }
+    };
+    result.map_err(|e| match e {
+        boardproof_signature::Error::Unsupported(what) => Error::Unsupported(what),
+        boardproof_signature::Error::BadKey(why) => Error::KeyNotFit(format!("AK: {why}")),
+        boardproof_signature::Error::Invalid => Error::BadSignature(format!(
+            "{} verification failed",
+            match sig {
+                Signature::Ecdsa { .. } => "ECDSA",
+                Signature::RsaSsa { .. } => "RSASSA",
+                _ => "RSAPSS",
+            }
+        )),
+    })?;
     Ok(parsed)
-}
-
-/// ECDSA with the curve's own hash (P-256/SHA-256, P-384/SHA-384, what TPMs use) goes to
-/// ring, whose assembly verifies about four times faster than the portable code on this
-/// project's machines (docs/performance.md); other pairings fall back to RustCrypto.
-fn ecdsa_matched(
-    curve: u16,
-    hash: u16,
-    x: &[u8],
-    y: &[u8],
-    r: &[u8],
-    s: &[u8],
-    message: &[u8],
-) -> Option<Result<(), Error>> {
-    let (alg, n): (&'static ring::signature::EcdsaVerificationAlgorithm, usize) =
-        match (curve, HashAlg::from_id(hash)) {
-            (ECC_NIST_P256, Some(HashAlg::Sha256)) => {
-                (&ring::signature::ECDSA_P256_SHA256_FIXED, 32)
-            }
-            (ECC_NIST_P384, Some(HashAlg::Sha384)) => {
-                (&ring::signature::ECDSA_P384_SHA384_FIXED, 48)
-            }
-            _ => return None,
-        };
-    let bad = |what: &str| Some(Err(Error::BadSignature(what.to_owned())));
-    let (Some(x), Some(y)) = (left_pad(x, n), left_pad(y, n)) else {
-        return Some(Err(Error::KeyNotFit(
-            "AK coordinate longer than the curve".into(),
-        )));
-    };
-    let (Some(r), Some(s)) = (left_pad(r, n), left_pad(s, n)) else {
-        return bad("r or s longer than the curve's order");
-    };
-    let mut point = vec![4u8];
-    point.extend_from_slice(&x);
-    point.extend_from_slice(&y);
-    let mut sig = r;
-    sig.extend_from_slice(&s);
-    Some(
-        ring::signature::UnparsedPublicKey::new(alg, &point)
-            .verify(message, &sig)
-            .map_err(|_| Error::BadSignature("ECDSA verification failed".into())),
-    )
 }
 
 /// `v` without leading zeros, left-padded with zeros to `n` bytes; `None` when longer.
@@ -127,78 +137,6 @@ fn left_pad(v: &[u8], n: usize) -> Option<Vec<u8>> {
     let mut out = vec![0u8; n.checked_sub(v.len())?];
     out.extend_from_slice(v);
     Some(out)
-}
-
-fn ecdsa(curve: u16, x: &[u8], y: &[u8], r: &[u8], s: &[u8], digest: &[u8]) -> Result<(), Error> {
-    let bad = |e: &dyn std::fmt::Display| Error::BadSignature(e.to_string());
-    match curve {
-        ECC_NIST_P256 => {
-            let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y))
-                .map_err(|e| Error::KeyNotFit(format!("AK point is not on P-256: {e}")))?;
-            let sig = p256::ecdsa::Signature::from_scalars(
-                scalar::<32>(r).ok_or_else(|| bad(&"r longer than 32 bytes"))?,
-                scalar::<32>(s).ok_or_else(|| bad(&"s longer than 32 bytes"))?,
-            )
-            .map_err(|e| bad(&e))?;
-            key.verify_prehash(digest, &sig).map_err(|e| bad(&e))
-        }
-        ECC_NIST_P384 => {
-            let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y))
-                .map_err(|e| Error::KeyNotFit(format!("AK point is not on P-384: {e}")))?;
-            let sig = p384::ecdsa::Signature::from_scalars(
-                scalar::<48>(r).ok_or_else(|| bad(&"r longer than 48 bytes"))?,
-                scalar::<48>(s).ok_or_else(|| bad(&"s longer than 48 bytes"))?,
-            )
-            .map_err(|e| bad(&e))?;
-            key.verify_prehash(digest, &sig).map_err(|e| bad(&e))
-        }
-        other => Err(Error::Unsupported(format!(
-            "ECDSA on curve {other:#06x} (P-256 and P-384 are supported)"
-        ))),
-    }
-}
-
-/// A big-endian scalar left-padded to N bytes (the TPM drops leading zeros).
-fn scalar<const N: usize>(v: &[u8]) -> Option<[u8; N]> {
-    left_pad(v, N)?.try_into().ok()
-}
-
-fn rsa_verify(
-    key: &rsa::RsaPublicKey,
-    pss: bool,
-    hash: u16,
-    sig: &[u8],
-    digest: &[u8],
-) -> Result<(), Error> {
-    use rsa::traits::PublicKeyParts;
-    let bad = |e: rsa::Error| Error::BadSignature(e.to_string());
-    if !pss {
-        let scheme = match HashAlg::from_id(hash) {
-            Some(HashAlg::Sha256) => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
-            Some(HashAlg::Sha384) => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
-            Some(HashAlg::Sha512) => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
-            _ => return Err(Error::Unsupported(format!("RSASSA with hash {hash:#06x}"))),
-        };
-        return key.verify(scheme, digest, sig).map_err(bad);
-    }
-    // TPMs use a salt as long as the digest (FIPS 186-4) or, in older firmware, the longest
-    // that fits (Part 1, B.7); accept either, as other verifiers do.
-    let h = digest.len();
-    let longest = key.size().saturating_sub(h).saturating_sub(2);
-    let mut last = None;
-    for salt in [h, longest] {
-        let scheme = match HashAlg::from_id(hash) {
-            Some(HashAlg::Sha256) => rsa::Pss::new_with_salt::<sha2::Sha256>(salt),
-            Some(HashAlg::Sha384) => rsa::Pss::new_with_salt::<sha2::Sha384>(salt),
-            Some(HashAlg::Sha512) => rsa::Pss::new_with_salt::<sha2::Sha512>(salt),
-            _ => return Err(Error::Unsupported(format!("RSAPSS with hash {hash:#06x}"))),
-        };
-        match key.verify(scheme, digest, sig) {
-            Ok(()) => return Ok(()),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(bad(last.unwrap_or(rsa::Error::Verification)))
 }
 
 /// The digest a quote's `pcrDigest` must equal: `H_alg(value_0 || value_1 || ...)` over the
@@ -246,8 +184,9 @@ mod tests {
         out
     }
 
-    /// Both code paths (ring for a curve with its own hash, RustCrypto otherwise) accept a good
-    /// signature and refuse it over one changed byte.
+    /// Every curve/hash pairing a TPM signs with — the curve's own hash and the crossed ones,
+    /// which the signature stack verifies through its DER path — accepts a good signature and
+    /// refuses it over one changed byte.
     #[test]
     fn every_ecdsa_pairing_verifies_and_refuses() {
         use p256::ecdsa::signature::hazmat::PrehashSigner;

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use boardproof_signature::{self as signature, Curve, EcdsaEncoding, HashAlg, Scheme};
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -101,37 +102,38 @@ impl PublicKey {
     /// Whether `sig` is this key's signature over `msg` (Ed25519; ECDSA P-256 with SHA-256,
     /// DER). A signature of the wrong length or encoding is simply not valid.
     ///
-    /// Verification is ring's, the stack quotes are verified with: one implementation for
-    /// every signature boardproof checks, and ECDSA at OpenSSL's speed (RustCrypto's p256 took
-    /// 5× longer). Keys are still read and signatures made with RustCrypto.
+    /// Verification is `boardproof-signature`'s, the one stack every signature boardproof
+    /// checks goes through (quotes, EK certificates, checkpoints). Keys are still read and
+    /// signatures made with RustCrypto.
     pub fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
-        use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1, ED25519};
-        match self {
-            PublicKey::Ed25519(k) => UnparsedPublicKey::new(&ED25519, k.as_bytes())
-                .verify(msg, sig)
-                .is_ok(),
-            PublicKey::EcdsaP256(k) => UnparsedPublicKey::new(
-                &ECDSA_P256_SHA256_ASN1,
-                k.to_encoded_point(false).as_bytes(),
-            )
-            .verify(msg, sig)
-            .is_ok(),
-        }
+        self.verify_with(EcdsaEncoding::Der, msg, sig)
     }
 
     /// Whether `sig` is this P-256 key's fixed-width (r ‖ s, 64 bytes) signature over `msg`,
     /// as COSE writes ES256. Other keys: no.
     pub fn verify_p256_fixed(&self, msg: &[u8], sig: &[u8]) -> bool {
-        use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+        matches!(self, PublicKey::EcdsaP256(_)) && self.verify_with(EcdsaEncoding::Fixed, msg, sig)
+    }
+
+    fn verify_with(&self, encoding: EcdsaEncoding, msg: &[u8], sig: &[u8]) -> bool {
         match self {
-            PublicKey::EcdsaP256(k) => UnparsedPublicKey::new(
-                &ECDSA_P256_SHA256_FIXED,
-                k.to_encoded_point(false).as_bytes(),
-            )
-            .verify(msg, sig)
-            .is_ok(),
-            PublicKey::Ed25519(_) => false,
+            PublicKey::Ed25519(k) => signature::verify(
+                signature::PublicKey::Ed25519(k.as_bytes()),
+                Scheme::Ed25519,
+                msg,
+                sig,
+            ),
+            PublicKey::EcdsaP256(k) => signature::verify(
+                signature::PublicKey::Ec {
+                    curve: Curve::P256,
+                    point: k.to_encoded_point(false).as_bytes(),
+                },
+                Scheme::Ecdsa(HashAlg::Sha256, encoding),
+                msg,
+                sig,
+            ),
         }
+        .is_ok()
     }
 
     /// SPKI PEM.

@@ -266,11 +266,59 @@ pub fn prove_consistency(conn: &Connection, old: u64, new: u64) -> Result<Vec<[u
         .collect())
 }
 
+/// A checkpoint verifier whose signature check is the one stack's (`boardproof-signature`),
+/// like every other signature boardproof checks; `signed_note` still parses the key and the
+/// note.
+struct LogVerifier {
+    name: String,
+    id: u32,
+    key: [u8; 32],
+}
+
+impl LogVerifier {
+    /// Parses `name+id+base64(0x01 ‖ key)`; `signed_note` checks the name, the id (a hash of
+    /// name and key) and the algorithm first.
+    fn new(verifier: &str) -> Result<LogVerifier, Error> {
+        let bad = |e: String| malformed("verifier key", e);
+        let parsed = StandardVerifier::new(verifier).map_err(|e| bad(e.to_string()))?;
+        let encoded = verifier.rsplit('+').next().unwrap_or_default();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| bad(e.to_string()))?;
+        let key = raw
+            .get(1..)
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .ok_or_else(|| bad("not an Ed25519 verifier key".into()))?;
+        Ok(LogVerifier {
+            name: signed_note::Verifier::name(&parsed).to_owned(),
+            id: signed_note::Verifier::key_id(&parsed),
+            key,
+        })
+    }
+}
+
+impl signed_note::Verifier for LogVerifier {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        boardproof_signature::verify(
+            boardproof_signature::PublicKey::Ed25519(&self.key),
+            boardproof_signature::Scheme::Ed25519,
+            msg,
+            sig,
+        )
+        .is_ok()
+    }
+}
+
 /// Opens a signed checkpoint with the log's verifier key: its size and root. A note signed by
 /// another key, a damaged signature or text that is no checkpoint is an error.
 pub fn open_checkpoint(note: &[u8], verifier: &str) -> Result<(String, u64, [u8; 32]), Error> {
-    let v =
-        StandardVerifier::new(verifier).map_err(|e| malformed("verifier key", e.to_string()))?;
+    let v = LogVerifier::new(verifier)?;
     let n = Note::from_bytes(note).map_err(|e| malformed("checkpoint note", e.to_string()))?;
     n.verify(&VerifierList::new(vec![Box::new(v)]))
         .map_err(|e| Error::LogSignature(format!("{verifier}: {e}")))?;

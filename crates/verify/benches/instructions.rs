@@ -28,6 +28,7 @@ const CASES: &[&str] = &[
     "firmware-inspect-ovmf",
     "dsse-ed25519-verify",
     "dsse-p256-verify",
+    "rsa2048-pss-verify",
 ];
 
 fn workspace() -> PathBuf {
@@ -59,6 +60,27 @@ fn dsse(alg: Algorithm) -> Box<dyn FnMut()> {
             env.verify(&public, "application/vnd.boardproof.bench")
                 .unwrap(),
         );
+    })
+}
+
+/// RSA-2048 PSS with SHA-256, as an RSA attestation key signs a quote: the key comes from a
+/// fixed seed, so every run verifies the same signature.
+fn rsa_pss() -> Box<dyn FnMut()> {
+    use boardproof_signature::{HashAlg, PublicKey, Scheme};
+    use rand_chacha::rand_core::SeedableRng;
+    use rsa::signature::{RandomizedSigner, SignatureEncoding};
+    use rsa::traits::PublicKeyParts;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(15);
+    let sk = rsa::RsaPrivateKey::new(&mut rng, 2048).unwrap();
+    let (n, e) = (sk.n().to_bytes_be(), sk.e().to_bytes_be());
+    let msg = [0x5au8; 97];
+    let sig = rsa::pss::SigningKey::<sha2::Sha256>::new(sk)
+        .sign_with_rng(&mut rng, &msg)
+        .to_vec();
+    Box::new(move || {
+        let key = PublicKey::Rsa { n: &n, e: &e };
+        boardproof_signature::verify(key, Scheme::RsaPss(HashAlg::Sha256), black_box(&msg), &sig)
+            .unwrap();
     })
 }
 
@@ -101,6 +123,7 @@ fn prepare(case: &str) -> Box<dyn FnMut()> {
         }
         "dsse-ed25519-verify" => dsse(Algorithm::Ed25519),
         "dsse-p256-verify" => dsse(Algorithm::EcdsaP256),
+        "rsa2048-pss-verify" => rsa_pss(),
         other => {
             eprintln!(
                 "instructions: no case {other:?}; cases: {}",
