@@ -281,7 +281,8 @@ impl LogVerifier {
     fn new(verifier: &str) -> Result<LogVerifier, Error> {
         let bad = |e: String| malformed("verifier key", e);
         let parsed = StandardVerifier::new(verifier).map_err(|e| bad(e.to_string()))?;
-        let encoded = verifier.rsplit('+').next().unwrap_or_default();
+        // The name has no '+' (signed_note checked); the base64 part may well have some.
+        let encoded = verifier.splitn(3, '+').nth(2).unwrap_or_default();
         let raw = base64::engine::general_purpose::STANDARD
             .decode(encoded)
             .map_err(|e| bad(e.to_string()))?;
