@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod attestation;
+pub mod documents;
 pub mod evidence;
 pub mod finding;
 pub mod firmware_tree;
@@ -66,6 +67,18 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
         ),
         ("report-v1.json", to_value(schemars::schema_for!(Report))),
         ("scan-v1.json", to_value(schemars::schema_for!(ScanResult))),
+        (
+            "eventlog-v1.json",
+            to_value(schemars::schema_for!(documents::EventLogShow)),
+        ),
+        (
+            "eventlog-replay-v1.json",
+            to_value(schemars::schema_for!(documents::EventLogReplay)),
+        ),
+        (
+            "smbios-v1.json",
+            to_value(schemars::schema_for!(documents::SmbiosDecode)),
+        ),
         (
             "attest-keys-v1.json",
             to_value(schemars::schema_for!(AttestationKeys)),

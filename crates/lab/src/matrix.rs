@@ -898,7 +898,71 @@ pub fn run(
     })
 }
 
-/// JSON Schemas of `lab matrix --json` (a [`Matrix`]) and `lab run --json` (one [`Row`]).
+/// `boardproof.lab-list/v1`.
+pub const LAB_LIST_SCHEMA: &str = "boardproof.lab-list/v1";
+
+/// The scenarios and the findings each must produce (`lab list --json`).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct LabList {
+    /// [`LAB_LIST_SCHEMA`].
+    pub schema: String,
+    /// Every scenario, in matrix order.
+    pub scenarios: Vec<ListedScenario>,
+}
+
+/// One scenario of [`LabList`].
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ListedScenario {
+    /// Its name for `lab run`.
+    pub name: String,
+    /// One line for people.
+    pub title: String,
+    /// The findings it must produce, and no other.
+    pub expect: Vec<ListedExpect>,
+    /// Why exactly these findings.
+    pub why: String,
+}
+
+/// One finding a scenario must produce.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ListedExpect {
+    /// The finding kind.
+    pub kind: String,
+    /// `locus` fields (or `observed`) the finding must have, with these exact values.
+    pub at: std::collections::BTreeMap<String, String>,
+}
+
+impl LabList {
+    /// The catalogue.
+    pub fn catalogue() -> LabList {
+        LabList {
+            schema: LAB_LIST_SCHEMA.into(),
+            scenarios: CATALOGUE
+                .iter()
+                .map(|s| ListedScenario {
+                    name: s.name.into(),
+                    title: s.title.into(),
+                    expect: s
+                        .expect
+                        .iter()
+                        .map(|e| ListedExpect {
+                            kind: e.kind.into(),
+                            at: e
+                                .at
+                                .iter()
+                                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                                .collect(),
+                        })
+                        .collect(),
+                    why: s.why.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// JSON Schemas of `lab matrix --json` (a [`Matrix`]), `lab run --json` (one [`Row`]) and
+/// `lab list --json` (a [`LabList`]).
 pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
     let to_value = |s: schemars::Schema| serde_json::to_value(s).unwrap_or_default();
     vec![
@@ -907,6 +971,7 @@ pub fn schemas() -> Vec<(&'static str, serde_json::Value)> {
             to_value(schemars::schema_for!(Matrix)),
         ),
         ("lab-row-v1.json", to_value(schemars::schema_for!(Row))),
+        ("lab-list-v1.json", to_value(schemars::schema_for!(LabList))),
     ]
 }
 

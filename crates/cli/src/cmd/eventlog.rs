@@ -1,56 +1,18 @@
 //! `boardproof eventlog show|replay`: a TCG PC Client event log, event by event, and the PCR
 //! values it replays to.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use boardproof_evidence::documents::{
+    EventLogEvent, EventLogReplay, EventLogShow, EVENTLOG_REPLAY_SCHEMA, EVENTLOG_SCHEMA,
+};
 use boardproof_formats::eventlog::{self, algorithm_name, event_type_name, EventLog, Format};
 use boardproof_formats::tpm2::HashAlg;
-use serde::Serialize;
 
 use super::Kind;
 use crate::output;
 use crate::Outcome;
-
-/// `eventlog show --json`.
-#[derive(Serialize)]
-struct Shown {
-    schema: &'static str,
-    format: &'static str,
-    /// Algorithm name → digest size.
-    algorithms: BTreeMap<String, u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    startup_locality: Option<u8>,
-    events: Vec<ShownEvent>,
-}
-
-#[derive(Serialize)]
-struct ShownEvent {
-    index: usize,
-    offset: usize,
-    pcr: u32,
-    #[serde(rename = "type")]
-    event_type: String,
-    type_value: u32,
-    /// Algorithm name → hex digest.
-    digests: BTreeMap<String, String>,
-    data_size: usize,
-    description: String,
-}
-
-/// `eventlog replay --json`.
-#[derive(Serialize)]
-struct Replayed {
-    schema: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    startup_locality: Option<u8>,
-    /// Algorithm name → PCR index → hex value, for every PCR an event extended.
-    banks: BTreeMap<String, BTreeMap<u32, String>>,
-    /// Algorithm name → why it could not be replayed.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    errors: BTreeMap<String, String>,
-}
 
 /// Parses a log read from `path`, naming the file (and the offset) in any error.
 pub fn parse<'a>(path: &Path, bytes: &'a [u8]) -> anyhow::Result<EventLog<'a>> {
@@ -67,10 +29,10 @@ fn format_name(f: Format) -> &'static str {
 pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     let bytes = super::read(path, Kind::EventLog)?;
     let log = parse(path, &bytes)?;
-    let events: Vec<ShownEvent> = log
+    let events: Vec<EventLogEvent> = log
         .events
         .iter()
-        .map(|e| ShownEvent {
+        .map(|e| EventLogEvent {
             index: e.index,
             offset: e.offset,
             pcr: e.pcr,
@@ -86,9 +48,9 @@ pub fn show(path: &Path, json: bool) -> anyhow::Result<Outcome> {
         })
         .collect();
     if json {
-        let v = Shown {
-            schema: "boardproof.eventlog/v1",
-            format: format_name(log.format),
+        let v = EventLogShow {
+            schema: EVENTLOG_SCHEMA.into(),
+            format: format_name(log.format).into(),
             algorithms: log
                 .algorithms()
                 .iter()
@@ -156,8 +118,8 @@ pub fn replay(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     let bytes = super::read(path, Kind::EventLog)?;
     let log = parse(path, &bytes)?;
     let banks = eventlog::replay(&log).with_context(|| format!("{}", path.display()))?;
-    let v = Replayed {
-        schema: "boardproof.eventlog-replay/v1",
+    let v = EventLogReplay {
+        schema: EVENTLOG_REPLAY_SCHEMA.into(),
         startup_locality: log.startup_locality(),
         banks: banks
             .iter()

@@ -87,18 +87,7 @@ fn boot_options(c: &Common) -> BootOptions {
 
 pub fn list(json: bool) -> anyhow::Result<Outcome> {
     if json {
-        let v: Vec<serde_json::Value> = CATALOGUE
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "name": s.name,
-                    "title": s.title,
-                    "expect": s.expect.iter().map(|e| serde_json::json!({"kind": e.kind, "at": e.at.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>()})).collect::<Vec<_>>(),
-                    "why": s.why,
-                })
-            })
-            .collect();
-        output::print(&output::json(&v)?)?;
+        output::print(&output::json(&boardproof_lab::matrix::LabList::catalogue())?)?;
         return Ok(Outcome::Clean);
     }
     let rows: Vec<Vec<String>> = CATALOGUE

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use boardproof_evidence::documents::{SmbiosDecode, SMBIOS_SCHEMA};
 use boardproof_evidence::Smbios;
 use boardproof_formats::smbios;
 
@@ -74,8 +75,14 @@ fn type_name(t: u8) -> &'static str {
 
 pub fn decode(path: &Path, json: bool) -> anyhow::Result<Outcome> {
     let sm = decode_path(path)?;
+    let error = sm.error.clone();
+    let decoded = sm.structures.len();
     if json {
-        output::print(&output::json(&sm)?)?;
+        let doc = SmbiosDecode {
+            schema: SMBIOS_SCHEMA.into(),
+            smbios: sm,
+        };
+        output::print(&output::json(&doc)?)?;
     } else {
         let mut s = format!(
             "SMBIOS {} ({} entry point), {} structures\n",
@@ -143,11 +150,10 @@ pub fn decode(path: &Path, json: bool) -> anyhow::Result<Outcome> {
         s.push_str(&output::listing(&["record", "field", "value"], &rows));
         output::print(&s)?;
     }
-    if let Some(e) = &sm.error {
+    if let Some(e) = error {
         eprintln!(
-            "boardproof: error: {}: {e} ({} structures decoded before it)",
+            "boardproof: error: {}: {e} ({decoded} structures decoded before it)",
             path.display(),
-            sm.structures.len()
         );
         return Ok(Outcome::CouldNotVerify);
     }

@@ -258,6 +258,27 @@ fn every_json_document_names_its_schema_and_matches_it() {
     );
     document(&["policy", "show", s(&pol), "--vendor-key", s(&public)], 0);
 
+    // The commands that show one file as it is.
+    let log = workspace().join("testdata/lab/golden/eventlog.bin");
+    let shown = document(&["eventlog", "show", s(&log)], 0);
+    assert!(shown["events"].as_array().is_some_and(|e| e.len() > 10));
+    let replayed = document(&["eventlog", "replay", s(&log)], 0);
+    assert!(replayed["banks"]["sha256"]["0"].is_string());
+    let sm = document(
+        &[
+            "smbios",
+            "decode",
+            s(&testdata().join("smbios/jcreekmore-dell-precision-3620.dump")),
+        ],
+        0,
+    );
+    assert!(sm["structures"].as_array().is_some_and(|st| !st.is_empty()));
+    let list = document(&["lab", "list"], 0);
+    assert_eq!(
+        list["scenarios"].as_array().map(Vec::len),
+        Some(boardproof_lab::scenario::CATALOGUE.len())
+    );
+
     // The validator can fail: a history without its scans is refused.
     let schema: serde_json::Value = serde_json::from_slice(
         &std::fs::read(workspace().join("schemas/history-v1.json")).unwrap(),
