@@ -7,6 +7,7 @@
 
 mod cmd;
 mod output;
+mod parse;
 
 use std::process::ExitCode;
 
@@ -25,12 +26,19 @@ pub use boardproof_workflow::Outcome;
         1 findings, 2 could not verify (bad input, missing source, usage)."
 )]
 struct Cli {
+    #[command(flatten)]
+    globals: Globals,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The flags every command takes.
+#[derive(clap::Args, Debug)]
+struct Globals {
     /// Print JSON instead of text: the report, the document, or what was written (JSON Schemas
     /// in schemas/).
     #[arg(long, global = true)]
     json: bool,
-    #[command(subcommand)]
-    command: Command,
 }
 
 #[derive(Subcommand, Debug)]
@@ -85,7 +93,7 @@ enum Command {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let json = cli.json;
+    let json = cli.globals.json;
     match cli.command {
         Command::Collect(a) => a.run(json),
         Command::Show(a) => a.run(json),
@@ -108,7 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse::parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
