@@ -122,6 +122,36 @@ pub enum Error {
         /// What it was read as.
         kind: Kind,
     },
+    /// A document boardproof was about to write that it would refuse to read back.
+    #[error(
+        "{}: would be {len} bytes, more than the {} bytes boardproof reads back as {}; not written",
+        path.display(),
+        kind.cap(),
+        kind.name()
+    )]
+    WouldBeTooLarge {
+        /// The file not written.
+        path: PathBuf,
+        /// Its size.
+        len: u64,
+        /// What it is read back as.
+        kind: Kind,
+    },
+}
+
+/// Refuses, before anything is written, a document of `len` bytes that [`read`] would refuse
+/// as `kind`: a manifest signed over evidence near the evidence cap is a third larger (its
+/// payload is base64) and would be a reference nobody can verify against.
+pub fn check_writable(path: &Path, len: usize, kind: Kind) -> Result<(), Error> {
+    let len = u64::try_from(len).unwrap_or(u64::MAX);
+    if len > kind.cap() {
+        return Err(Error::WouldBeTooLarge {
+            path: path.to_owned(),
+            len,
+            kind,
+        });
+    }
+    Ok(())
 }
 
 /// Reads all of `path` as `kind`: at most `kind.cap()` bytes, a FIFO, socket or directory

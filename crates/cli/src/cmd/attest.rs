@@ -73,7 +73,7 @@ pub fn keys(
     let text = to_json(&doc)?;
     match out {
         Some(p) => {
-            super::write_atomic(p, text.as_bytes(), force)?;
+            super::write_atomic(p, text.as_bytes(), force, Kind::Document)?;
             let mut w = boardproof_evidence::Written::new("attest keys").file(
                 p,
                 "attestation keys",
@@ -126,9 +126,11 @@ pub fn challenge(
     // The secret first, readable by its owner only: a challenge without its secret is useless,
     // a secret without its challenge harmless.
     let secret = to_json(&kept)?;
-    boardproof_ledger::keys::write_new(secret_out, secret.as_bytes(), 0o600, force)?;
     let sent = to_json(&challenge)?;
-    super::write_atomic(out, sent.as_bytes(), force)?;
+    boardproof_input::check_writable(secret_out, secret.len(), Kind::Document)?;
+    boardproof_input::check_writable(out, sent.len(), Kind::Document)?;
+    boardproof_ledger::keys::write_new(secret_out, secret.as_bytes(), 0o600, force)?;
+    super::write_atomic(out, sent.as_bytes(), force, Kind::Document)?;
     if json {
         let w = boardproof_evidence::Written::new("attest challenge")
             .secret_file(secret_out, "challenge secret", secret.len() as u64)

@@ -95,7 +95,7 @@ pub fn create(a: &CreateArgs<'_>) -> anyhow::Result<Outcome> {
         proofs,
     });
     let bytes = bundle.to_bytes()?;
-    super::write_atomic(a.out, &bytes, a.force)?;
+    super::write_atomic(a.out, &bytes, a.force, Kind::Bundle)?;
     let mut w = boardproof_evidence::Written::new("bundle create").file(a.out, "bundle", &bytes);
     w.notes.push(format!(
         "verdict {}, {} inclusion proofs{}",

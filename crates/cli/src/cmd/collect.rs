@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 
@@ -48,7 +49,7 @@ pub fn run(
     )?;
     let text = serde_json::to_string_pretty(&ev)? + "\n";
     if let Some(path) = out {
-        super::write_atomic(path, text.as_bytes(), true)?;
+        super::write_atomic(path, text.as_bytes(), true, Kind::Evidence)?;
     }
     if json {
         output::print(&text)?;

@@ -119,7 +119,7 @@ pub fn export(
     }
     let encoded = corim::encode(&e).with_context(|| evidence.display().to_string())?;
     let signed = corim::sign(&encoded, &sk)?;
-    super::write_atomic(out, &signed, force)?;
+    super::write_atomic(out, &signed, force, Kind::Corim)?;
     let mut w = boardproof_evidence::Written::new("corim export")
         .file(out, "corim", &signed)
         .key(&sk.public().key_id(), sk.algorithm().as_str());

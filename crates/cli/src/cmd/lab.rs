@@ -9,6 +9,7 @@ use boardproof_lab::matrix::{self, Lab, MatrixOptions, RowResult};
 use boardproof_lab::scenario::{Scenario, CATALOGUE, GOLDEN};
 use boardproof_lab::Progress;
 
+use super::Kind;
 use crate::output;
 use crate::Outcome;
 
@@ -244,7 +245,7 @@ pub fn run_matrix(a: &MatrixArgs, c: &Common) -> anyhow::Result<Outcome> {
         if let Some(parent) = doc.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).with_context(|| format!("{}", parent.display()))?;
         }
-        super::write_atomic(doc, matrix::markdown(&m).as_bytes(), true)
+        super::write_atomic(doc, matrix::markdown(&m).as_bytes(), true, Kind::Document)
             .with_context(|| format!("{}", doc.display()))?;
     }
     if a.json {

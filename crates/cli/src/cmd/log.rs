@@ -269,7 +269,7 @@ pub fn prove(
 
 fn write_or_print(bytes: &[u8], out: Option<&Path>, force: bool) -> anyhow::Result<()> {
     match out {
-        Some(p) => super::write_atomic(p, bytes, force),
+        Some(p) => super::write_atomic(p, bytes, force, Kind::Proof),
         None => output::print(&String::from_utf8_lossy(bytes)),
     }
 }
@@ -414,7 +414,7 @@ pub fn consistency(
     let checked = file.check(&verifier);
     if let Some(o) = out {
         if checked.is_ok() {
-            super::write_atomic(o, &file.to_bytes()?, force)?;
+            super::write_atomic(o, &file.to_bytes()?, force, Kind::Proof)?;
         }
     }
     let (outcome, reason) = match &checked {

@@ -65,7 +65,7 @@ pub fn create(
     // The store is opened before the manifest is written, so a store that cannot be opened
     // leaves no unlogged manifest behind.
     let mut store = super::open_store(&super::store_dir(store)?)?;
-    super::write_atomic(out, &bytes, force)?;
+    super::write_atomic(out, &bytes, force, Kind::Evidence)?;
     let logged = store
         .log_append(&[boardproof_ledger::entry::Entry::for_file(&bytes)])
         .with_context(|| {
@@ -135,7 +135,7 @@ pub fn cosign(path: &Path, key: &Path, out: Option<&Path>, json: bool) -> anyhow
     let target = out.unwrap_or(path);
     // In place is a replacement by design; a separate --out must not overwrite silently.
     let signed = env.to_canonical_bytes();
-    super::write_atomic(target, &signed, out.is_none())?;
+    super::write_atomic(target, &signed, out.is_none(), Kind::Evidence)?;
     let mut w = boardproof_evidence::Written::new("manifest cosign")
         .file(target, "manifest", &signed)
         .key(&sk.public().key_id(), sk.algorithm().as_str());

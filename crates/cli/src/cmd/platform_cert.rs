@@ -372,7 +372,7 @@ pub fn components(
     );
     match out {
         Some(p) => {
-            super::write_atomic(p, text.as_bytes(), force)?;
+            super::write_atomic(p, text.as_bytes(), force, Kind::Document)?;
             let mut w = boardproof_evidence::Written::new("platform-cert components").file(
                 p,
                 "component list",

@@ -27,7 +27,7 @@ pub fn sign(
         .with_context(|| name.clone())?;
     let signed = policy::sign(&p, &sk)?;
     let mut store = super::open_store(&super::store_dir(store)?)?;
-    super::write_atomic(out, &signed, force)?;
+    super::write_atomic(out, &signed, force, Kind::Evidence)?;
     let logged = store
         .log_append(&[boardproof_ledger::entry::Entry::for_file(&signed)])
         .with_context(|| {

@@ -164,7 +164,7 @@ pub fn run(
             })
             .transpose()?;
         if let (Some(out), Some(env)) = (&rec.verdict_out, &made.envelope) {
-            super::write_atomic(out, env, rec.force)?;
+            super::write_atomic(out, env, rec.force, Kind::Evidence)?;
             eprintln!("boardproof: signed verdict written to {}", out.display());
         }
         if let Some(store) = store.as_mut() {

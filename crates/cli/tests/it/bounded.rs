@@ -244,3 +244,53 @@ fn every_file_argument_is_read_within_its_cap() {
     }
     assert_eq!(checked, CASES.len() * hostile.len());
 }
+
+/// Evidence near its cap signs into a manifest a third larger (the payload is base64): more
+/// than boardproof reads back as a signed document. It must be refused before anything is
+/// written or logged, not written as a reference nobody can verify against.
+#[test]
+fn a_manifest_too_large_to_read_back_is_not_written() {
+    let s = setup();
+    let golden = crate::util::workspace().join("testdata/lab/golden/evidence.json");
+    let mut ev: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(golden).unwrap()).unwrap();
+    let first = ev["components"][0].clone();
+    let comps = ev["components"].as_array_mut().unwrap();
+    // About 52 MiB of evidence: under the evidence cap, a manifest over it.
+    for n in 0..160_000u32 {
+        let mut c = first.clone();
+        c["location"] = format!("pci0000:{:02x}/{:04x}.0", n >> 16, n & 0xffff).into();
+        c["identity"]["subsystem_device"] = format!("{n:08x}").into();
+        comps.push(c);
+    }
+    let big = s.w.join("big.json");
+    std::fs::write(&big, serde_json::to_vec(&ev).unwrap()).unwrap();
+    let len = std::fs::metadata(&big).unwrap().len();
+    assert!(
+        len < Kind::Evidence.cap() && len * 4 / 3 > Kind::Evidence.cap(),
+        "{len} bytes"
+    );
+    let size = |s: &Setup| {
+        let o = ok_run(&["log", "show", "--store", &s.p("store"), "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["size"].clone()
+    };
+    let before = size(&s);
+    let args = argv(
+        &s,
+        "manifest create $big.json --key $k.key --out $big.manifest --store $store",
+        "",
+    );
+    let o = bp().args(&args).output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(code(&o), 2, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("big.manifest") && err.contains("not written"),
+        "{err}"
+    );
+    assert!(!s.w.join("big.manifest").exists());
+    assert_eq!(size(&s), before, "nothing logged");
+    // The same evidence is still accepted where it is read as evidence.
+    let o = bp().args(["show", big.to_str().unwrap()]).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
