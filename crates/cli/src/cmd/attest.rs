@@ -127,6 +127,7 @@ pub fn challenge(
     // a secret without its challenge harmless.
     let secret = to_json(&kept)?;
     let sent = to_json(&challenge)?;
+    // Both sizes are checked before either file is written (write_atomic checks `out` again).
     boardproof_input::check_writable(secret_out, secret.len(), Kind::Document)?;
     boardproof_input::check_writable(out, sent.len(), Kind::Document)?;
     boardproof_ledger::keys::write_new(secret_out, secret.as_bytes(), 0o600, force)?;

@@ -41,8 +41,8 @@ pub fn read_evidence(path: &Path) -> anyhow::Result<Evidence> {
 }
 
 /// Writes a file atomically (beside it, then renamed over), so a crash never leaves half of it.
-/// `read_as` is what boardproof reads the file back as: a file it would refuse to read is not
-/// written at all.
+/// `read_as` is what boardproof reads the file back as (`Document` for files only people or
+/// other tools read): a file it would refuse to read is not written at all.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool, read_as: Kind) -> anyhow::Result<()> {
     boardproof_input::check_writable(path, bytes.len(), read_as)?;
     boardproof_ledger::keys::write_new(path, bytes, 0o644, force)?;
